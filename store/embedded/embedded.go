@@ -1,0 +1,388 @@
+// Package embedded runs the VictoriaLogs storage engine
+// (github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage) inside the dohyo
+// process. It is the only package that calls the engine.
+//
+// The engine keeps process-global state (flags, logger, memory limit); Open
+// initialises it once per process. Its background goroutines panic on disk
+// errors, which no caller can recover: the layers above keep a free-disk
+// floor so that never happens in normal operation.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+
+	"github.com/dohyo/dohyo/event"
+	"github.com/dohyo/dohyo/store"
+)
+
+// Config configures the embedded engine.
+type Config struct {
+	// Retention is how long data is kept (at least 24h).
+	Retention time.Duration
+	// FutureRetention is how far ahead of now message times may lie (at
+	// least 24h).
+	FutureRetention time.Duration
+	// MemoryLimit caps the engine's caches, in bytes; 0 leaves the engine's
+	// default (60% of RAM).
+	MemoryLimit int64
+	// MinFreeDiskSpace is passed to the engine, which stops accepting data
+	// below it. dohyo's own floor (higher) keeps writers away before that.
+	MinFreeDiskSpace int64
+	// Logger receives the engine's log messages.
+	Logger *slog.Logger
+}
+
+// Store is the embedded engine.
+type Store struct {
+	path  string
+	s     *logstorage.Storage
+	guard store.Guard
+	log   *slog.Logger
+
+	mu      sync.Mutex // guards touched, closed
+	touched map[string]struct{}
+	closed  bool
+
+	// lr is reused by Add, which the WAL applier calls from one goroutine.
+	addMu sync.Mutex
+	lr    *logstorage.LogRows
+	buf   []logstorage.Field
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the engine's data directory.
+func Open(path string, cfg Config) (st *Store, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Retention < 24*time.Hour {
+		cfg.Retention = 24 * time.Hour
+	}
+	if cfg.FutureRetention < 24*time.Hour {
+		cfg.FutureRetention = 24 * time.Hour
+	}
+	if err := initEngine(cfg); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("create engine directory: %w", err)
+	}
+	// The engine panics in the caller's goroutine when the directory is
+	// locked by another process or read-only; turn that into an error.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("open storage engine at %s: %v", path, r)
+		}
+	}()
+	s := logstorage.MustOpenStorage(path, &logstorage.StorageConfig{
+		Retention:             cfg.Retention,
+		FutureRetention:       cfg.FutureRetention,
+		FlushInterval:         time.Second,
+		MinFreeDiskSpaceBytes: cfg.MinFreeDiskSpace,
+	})
+	return &Store{
+		path: path,
+		s:    s,
+		guard: store.Guard{
+			Retention:       cfg.Retention,
+			FutureRetention: cfg.FutureRetention,
+			Now:             time.Now,
+		},
+		log:     cfg.Logger,
+		touched: make(map[string]struct{}),
+		lr:      logstorage.GetLogRows(nil, nil, nil, nil, ""),
+	}, nil
+}
+
+// Add implements store.Store.
+func (st *Store) Add(ctx context.Context, seq uint64, b *event.Batch, skip func(uint64) bool) (store.Adjustments, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Adjustments{}, err
+	}
+	st.mu.Lock()
+	closed := st.closed
+	st.mu.Unlock()
+	if closed {
+		return store.Adjustments{}, store.ErrClosed
+	}
+	st.addMu.Lock()
+	defer st.addMu.Unlock()
+	tenant := logstorage.TenantID{AccountID: b.Tenant}
+	days := make(map[int64]struct{}, 1)
+	adj := st.guard.Rows(seq, b, skip, func(r *store.Row) {
+		fs := st.buf[:0]
+		for _, f := range r.Fields {
+			fs = append(fs, logstorage.Field{Name: f.Name, Value: f.Value})
+		}
+		st.buf = fs
+		days[r.Time/int64(24*time.Hour)] = struct{}{}
+		st.lr.MustAdd(tenant, r.Time, fs, store.StreamFieldCount)
+		if st.lr.NeedFlush() {
+			st.s.MustAddRows(st.lr)
+			st.lr.ResetKeepSettings()
+		}
+	})
+	if st.lr.RowsCount() > 0 {
+		st.s.MustAddRows(st.lr)
+		st.lr.ResetKeepSettings()
+	}
+	st.mu.Lock()
+	for d := range days {
+		st.touched[partitionName(d)] = struct{}{}
+	}
+	st.mu.Unlock()
+	return adj, nil
+}
+
+// partitionName is the engine's name for the per-day partition of day d.
+func partitionName(day int64) string {
+	return time.Unix(day*24*3600, 0).UTC().Format("20060102")
+}
+
+// Sync implements store.Store. It flushes the engine's buffers and snapshots
+// the partitions written since the last Sync: creating a snapshot writes
+// every in-memory part of the partition to disk and syncs it. The snapshot
+// itself is deleted at once.
+func (st *Store) Sync(ctx context.Context) error {
+	st.mu.Lock()
+	if st.closed {
+		st.mu.Unlock()
+		return store.ErrClosed
+	}
+	touched := st.touched
+	st.touched = make(map[string]struct{})
+	st.mu.Unlock()
+	if len(touched) == 0 {
+		return nil
+	}
+	st.s.DebugFlush()
+	active := make(map[string]bool)
+	for _, name := range st.s.PartitionList() {
+		active[name] = true
+	}
+	for name := range touched {
+		if err := ctx.Err(); err != nil {
+			// Put the partitions back so the next Sync covers them.
+			st.mu.Lock()
+			for n := range touched {
+				st.touched[n] = struct{}{}
+			}
+			st.mu.Unlock()
+			return err
+		}
+		if !active[name] {
+			continue // dropped by retention meanwhile
+		}
+		for _, p := range st.s.PartitionSnapshotMustCreate(name) {
+			if err := st.s.PartitionSnapshotDelete(p); err != nil {
+				st.log.Warn("cannot delete engine snapshot", "path", p, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Flush implements store.Store.
+func (st *Store) Flush() { st.s.DebugFlush() }
+
+// hidePipe drops the bookkeeping and ingest-time JSON fields from results.
+// Filters before it may still use them, which the engine's own hidden-field
+// mechanism would not allow.
+var hidePipe = fmt.Sprintf(" | delete %q, %q", event.InternalFieldPrefix+"*", event.JSONFieldPrefix+"*")
+
+func (st *Store) queryContext(ctx context.Context, q store.Query) (*logstorage.QueryContext, error) {
+	now := q.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	text := q.LogsQL
+	if !q.ShowInternal {
+		text += hidePipe
+	}
+	pq, err := logstorage.ParseQueryAtTimestamp(text, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("engine query %q: %w", q.LogsQL, err)
+	}
+	pq.AddTimeFilter(q.Start, q.End)
+	return logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, []logstorage.TenantID{{AccountID: q.Tenant}}, pq, false, nil), nil
+}
+
+// Query implements store.Store.
+func (st *Store) Query(ctx context.Context, q store.Query, fn func(*store.Block) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	qctx, err := st.queryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	var fnErr error
+	var errOnce sync.Once
+	err = st.s.RunQuery(qctx, func(_ uint, db *logstorage.DataBlock) {
+		if ctx.Err() != nil {
+			return
+		}
+		b := copyBlock(db)
+		if b.Rows() == 0 {
+			return
+		}
+		if err := fn(b); err != nil {
+			errOnce.Do(func() { fnErr = err })
+			cancel(err)
+		}
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		if c := context.Cause(ctx); c != nil && errors.Is(err, context.Canceled) {
+			return c
+		}
+		return fmt.Errorf("engine query: %w", err)
+	}
+	return nil
+}
+
+// copyBlock copies an engine block, whose values the engine reuses after the
+// callback returns, into one allocation.
+func copyBlock(db *logstorage.DataBlock) *store.Block {
+	cols := db.GetColumns(false)
+	size := 0
+	for _, c := range cols {
+		size += len(c.Name)
+		for _, v := range c.Values {
+			size += len(v)
+		}
+	}
+	arena := make([]byte, 0, size)
+	str := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		start := len(arena)
+		arena = append(arena, s...)
+		return unsafe.String(&arena[start], len(s))
+	}
+	b := &store.Block{Columns: make([]store.Column, len(cols))}
+	for i, c := range cols {
+		vals := make([]string, len(c.Values))
+		for j, v := range c.Values {
+			vals[j] = str(v)
+		}
+		b.Columns[i] = store.Column{Name: str(c.Name), Values: vals}
+	}
+	return b
+}
+
+// FieldNames implements store.Store.
+func (st *Store) FieldNames(ctx context.Context, q store.Query) ([]store.ValueHits, error) {
+	qctx, err := st.queryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := st.s.GetFieldNames(qctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("engine field names: %w", err)
+	}
+	return valueHits(vs, q.ShowInternal), nil
+}
+
+// FieldValues implements store.Store.
+func (st *Store) FieldValues(ctx context.Context, q store.Query, field string, limit int) ([]store.ValueHits, error) {
+	qctx, err := st.queryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := st.s.GetFieldValues(qctx, field, "", uint64(max(limit, 0)))
+	if err != nil {
+		return nil, fmt.Errorf("engine field values: %w", err)
+	}
+	return valueHits(vs, true), nil
+}
+
+func valueHits(vs []logstorage.ValueWithHits, showInternal bool) []store.ValueHits {
+	out := make([]store.ValueHits, 0, len(vs))
+	for _, v := range vs {
+		if !showInternal && (strings.HasPrefix(v.Value, event.InternalFieldPrefix) || strings.HasPrefix(v.Value, event.JSONFieldPrefix)) {
+			continue
+		}
+		out = append(out, store.ValueHits{Value: strings.Clone(v.Value), Hits: v.Hits})
+	}
+	return out
+}
+
+// RowIDsAtOrAbove implements store.Store.
+func (st *Store) RowIDsAtOrAbove(ctx context.Context, tenant uint32, minID uint64, start, end int64) (map[uint64]struct{}, error) {
+	q := store.Query{
+		Tenant:       tenant,
+		LogsQL:       fmt.Sprintf(`%q:>=%d | fields %q`, event.FieldRowID, minID, event.FieldRowID),
+		Start:        start,
+		End:          end,
+		ShowInternal: true,
+	}
+	var mu sync.Mutex
+	ids := make(map[uint64]struct{})
+	err := st.Query(ctx, q, func(b *store.Block) error {
+		c := b.Column(event.FieldRowID)
+		if c == nil {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, v := range c.Values {
+			id, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("row id %q is not a number: %w", v, err)
+			}
+			ids[id] = struct{}{}
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// Stats implements store.Store.
+func (st *Store) Stats() store.Stats {
+	var ss logstorage.StorageStats
+	st.s.UpdateStats(&ss)
+	ps := &ss.PartitionStats
+	return store.Stats{
+		Rows:           ps.RowsCount() + ps.PendingRows,
+		CompressedSize: ps.CompressedSmallPartSize + ps.CompressedBigPartSize,
+		Partitions:     int(ss.PartitionsCount),
+		ReadOnly:       ss.IsReadOnly,
+		DroppedTooOld:  ss.RowsDroppedTooSmallTimestamp,
+		DroppedTooNew:  ss.RowsDroppedTooBigTimestamp,
+	}
+}
+
+// Close implements store.Store.
+func (st *Store) Close() error {
+	st.mu.Lock()
+	if st.closed {
+		st.mu.Unlock()
+		return nil
+	}
+	st.closed = true
+	st.mu.Unlock()
+	st.addMu.Lock()
+	defer st.addMu.Unlock()
+	st.s.MustClose()
+	logstorage.PutLogRows(st.lr)
+	return nil
+}
+
+// Path returns the engine's data directory.
+func (st *Store) Path() string { return filepath.Clean(st.path) }
