@@ -1,0 +1,182 @@
+// Package api is dohyo's HTTP API: the Sumo Logic-compatible endpoints
+// (sources, search jobs) and the UI's own. Authentication happens here, once,
+// in a middleware wrapped around every /api/ route before any handler runs.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/dohyo/dohyo/catalog"
+	"github.com/dohyo/dohyo/search"
+)
+
+// Config wires the API to the rest of the server.
+type Config struct {
+	Catalog *catalog.Catalog
+	Search  *search.Manager
+	// PublicURL is the base URL clients reach this server at, used to build
+	// receiver URLs; empty means "from the request" (scheme and Host).
+	PublicURL string
+	Logger    *slog.Logger
+}
+
+// API holds the handlers.
+type API struct {
+	cfg Config
+}
+
+// New returns the API.
+func New(cfg Config) *API {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	return &API{cfg: cfg}
+}
+
+// Routes registers the API's endpoints on mux.
+func (a *API) Routes(mux *http.ServeMux) {
+	auth := a.authenticate
+	mux.Handle("POST /api/v1/sources", auth(a.createSource))
+	mux.Handle("GET /api/v1/sources", auth(a.listSources))
+	mux.Handle("GET /api/v1/sources/{id}", auth(a.getSource))
+	mux.Handle("DELETE /api/v1/sources/{id}", auth(a.deleteSource))
+	mux.Handle("POST /api/v1/sources/{id}/token", auth(a.regenerateToken))
+
+	mux.Handle("POST /api/v1/search/jobs", auth(a.createJob))
+	mux.Handle("GET /api/v1/search/jobs/{id}", auth(a.jobStatus))
+	mux.Handle("GET /api/v1/search/jobs/{id}/messages", auth(a.jobMessages))
+	mux.Handle("GET /api/v1/search/jobs/{id}/records", auth(a.jobRecords))
+	mux.Handle("DELETE /api/v1/search/jobs/{id}", auth(a.deleteJob))
+	mux.Handle("POST /api/v1/query/explain", auth(a.explain))
+
+	// Anything else under /api/ is a 404 in the API's own format, after
+	// authentication so that unauthenticated callers learn nothing.
+	mux.Handle("/api/", auth(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "notfound", fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path))
+	}))
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the authenticated caller of a request.
+func PrincipalFrom(ctx context.Context) *catalog.Principal {
+	p, _ := ctx.Value(principalKey{}).(*catalog.Principal)
+	return p
+}
+
+// authenticate checks HTTP Basic credentials (access id : access key) before
+// the handler runs; failures get 401 and touch nothing.
+func (a *API) authenticate(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, key, ok := r.BasicAuth()
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Basic realm="dohyo"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "credentials required: HTTP Basic auth with an access id and access key")
+			return
+		}
+		p, err := a.cfg.Catalog.Authenticate(r.Context(), id, key)
+		if err != nil {
+			if errors.Is(err, catalog.ErrUnauthorized) {
+				w.Header().Set("WWW-Authenticate", `Basic realm="dohyo"`)
+				writeError(w, http.StatusUnauthorized, "unauthorized", "invalid access id or access key")
+				return
+			}
+			a.cfg.Logger.Error("authentication failed", "err", err)
+			writeError(w, http.StatusInternalServerError, "internal.error", "authentication is unavailable")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// Error is the API's JSON error envelope (Sumo's).
+type Error struct {
+	Status  int    `json:"status"`
+	ID      string `json:"id"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+var errSeq atomic.Uint64
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, Error{Status: status, ID: fmt.Sprintf("E%X%04X", time.Now().Unix(), errSeq.Add(1)&0xffff), Code: code, Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// maxJSONBody bounds API request bodies.
+const maxJSONBody = 1 << 20
+
+// readJSON decodes a JSON request body into v, answering the error itself.
+// Unknown fields are errors: they are typos in our own APIs.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool { return decodeJSON(w, r, v, true) }
+
+// readJSONLenient is readJSON for Sumo-compatible endpoints, whose clients
+// may send fields we do not use.
+func readJSONLenient(w http.ResponseWriter, r *http.Request, v any) bool {
+	return decodeJSON(w, r, v, false)
+}
+
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any, strict bool) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "contenttype.invalid", fmt.Sprintf("Content-Type %q: send application/json", ct))
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, "payload.too.large", fmt.Sprintf("request body over %d bytes", maxJSONBody))
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "bad.request", "request body is not valid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// baseURL is the URL clients reach this server at.
+func (a *API) baseURL(r *http.Request) string {
+	if a.cfg.PublicURL != "" {
+		return a.cfg.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// catalogError answers an error from the catalog.
+func (a *API) catalogError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		writeError(w, http.StatusNotFound, "notfound", err.Error())
+	case errors.Is(err, catalog.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "bad.request", err.Error())
+	case errors.Is(err, catalog.ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", err.Error())
+	default:
+		a.cfg.Logger.Error("catalog error", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal.error", "internal error")
+	}
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dohyo/dohyo/internal/units"
+	"github.com/dohyo/dohyo/server"
+	"github.com/dohyo/dohyo/wal"
+)
+
+// serveFlags are the server's command-line settings, shared by serve and demo.
+type serveFlags struct {
+	dataDir, listen, publicURL, tlsCert, tlsKey string
+	retention, fsync                            string
+	maxBody, maxDecompressed, maxLine           string
+	maxInflight, maxWALLag, minFreeDisk         string
+	engineMemory, syncInterval                  string
+	logLevel, logFormat                         string
+}
+
+func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
+	def := server.DefaultConfig()
+	fl := cmd.Flags()
+	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "data folder (catalog, WAL, engine)")
+	fl.StringVar(&f.listen, "listen", def.Listen, "address to listen on (host:port; port 0 picks a free one)")
+	fl.StringVar(&f.publicURL, "public-url", "", "base URL clients reach this server at (default: from each request's Host)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fl.StringVar(&f.retention, "retention", "30d", "how long data is kept (e.g. 7d, 30d, 52w)")
+	fl.StringVar(&f.fsync, "fsync", "always", `WAL fsync policy: "always" (fsync before acknowledging) or an interval such as "100ms" (acknowledge after write, fsync periodically)`)
+	fl.StringVar(&f.maxBody, "max-body", "16MiB", "largest request body on the wire (compressed)")
+	fl.StringVar(&f.maxDecompressed, "max-decompressed", "64MiB", "largest request body after decompression")
+	fl.StringVar(&f.maxLine, "max-line", "1MiB", "largest single event")
+	fl.StringVar(&f.maxInflight, "max-inflight", "256MiB", "request bodies held in memory at once; more is refused with 429")
+	fl.StringVar(&f.maxWALLag, "max-wal-lag", "1GiB", "how far the engine may fall behind the WAL before ingest answers 429")
+	fl.StringVar(&f.minFreeDisk, "min-free-disk", "1GiB", "free space floor of the data folder; below it ingest answers 429")
+	fl.StringVar(&f.engineMemory, "engine-memory", "0", "cap on the storage engine's caches (0 = 60% of RAM)")
+	fl.StringVar(&f.syncInterval, "engine-sync-interval", "5s", "spacing of the engine's durability barriers; the WAL is trimmed up to the barrier before the last one")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+}
+
+// config turns the flags into a server configuration.
+func (f *serveFlags) config(stderr io.Writer) (server.Config, error) {
+	cfg := server.DefaultConfig()
+	cfg.DataDir, cfg.Listen, cfg.PublicURL = f.dataDir, f.listen, f.publicURL
+	cfg.TLSCert, cfg.TLSKey = f.tlsCert, f.tlsKey
+	var err error
+	if cfg.Retention, err = units.ParseDuration(f.retention); err != nil {
+		return cfg, fmt.Errorf("--retention: %w", err)
+	}
+	if cfg.Fsync, err = wal.ParseFsyncPolicy(f.fsync); err != nil {
+		return cfg, fmt.Errorf("--fsync: %w", err)
+	}
+	sizes := []struct {
+		flag, val string
+		dst       *int64
+	}{
+		{"--max-body", f.maxBody, &cfg.Limits.MaxBodyBytes},
+		{"--max-decompressed", f.maxDecompressed, &cfg.Limits.MaxDecompressedBytes},
+		{"--max-inflight", f.maxInflight, &cfg.MaxInflightBytes},
+		{"--max-wal-lag", f.maxWALLag, &cfg.MaxWALLag},
+		{"--min-free-disk", f.minFreeDisk, &cfg.MinFreeDisk},
+		{"--engine-memory", f.engineMemory, &cfg.EngineMemory},
+	}
+	for _, s := range sizes {
+		if *s.dst, err = units.ParseBytes(s.val); err != nil {
+			return cfg, fmt.Errorf("%s: %w", s.flag, err)
+		}
+	}
+	if cfg.SyncInterval, err = units.ParseDuration(f.syncInterval); err != nil || cfg.SyncInterval <= 0 {
+		return cfg, fmt.Errorf("--engine-sync-interval %q: want a positive duration", f.syncInterval)
+	}
+	line, err := units.ParseBytes(f.maxLine)
+	if err != nil {
+		return cfg, fmt.Errorf("--max-line: %w", err)
+	}
+	cfg.Limits.MaxLineBytes = int(line)
+	if cfg.Limits.MaxBodyBytes <= 0 || cfg.Limits.MaxDecompressedBytes <= 0 || cfg.Limits.MaxLineBytes <= 0 {
+		return cfg, fmt.Errorf("--max-body, --max-decompressed and --max-line must be positive")
+	}
+	if cfg.Logger, err = newLogger(stderr, f.logLevel, f.logFormat); err != nil {
+		return cfg, err
+	}
+	if v := os.Getenv("DOHYO_BOOTSTRAP_ACCESS_KEY"); v != "" {
+		id, key, ok := strings.Cut(v, ":")
+		if !ok || id == "" || key == "" {
+			return cfg, fmt.Errorf("DOHYO_BOOTSTRAP_ACCESS_KEY must be <access id>:<access key>")
+		}
+		cfg.BootstrapAccessID, cfg.BootstrapAccessKey = id, key
+	}
+	cfg.BootstrapAdminPassword = os.Getenv("DOHYO_ADMIN_PASSWORD")
+	return cfg, nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// runServer starts a server and runs until SIGINT/SIGTERM or a fatal error;
+// started is called once it listens.
+func runServer(ctx context.Context, cfg server.Config, stdout io.Writer, started func(ctx context.Context, s *server.Server) error) error {
+	slog.SetDefault(cfg.Logger)
+	s, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.Start(); err != nil {
+		s.Shutdown(context.Background())
+		return err
+	}
+	if cr := s.Credentials; cr != nil {
+		fmt.Fprintf(stdout, "\nA new data folder: created the admin user and an access key (shown once; also in %s):\n"+
+			"  access id:  %s\n  access key: %s\n  admin user: %s\n  password:   %s\n\n",
+			s.CredentialsPath(), cr.AccessID, cr.AccessKey, cr.AdminName, cr.AdminPassword)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var runErr error
+	if started != nil {
+		go func() {
+			if err := started(ctx, s); err != nil && ctx.Err() == nil {
+				cfg.Logger.Error("demo traffic stopped", "err", err)
+			}
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case runErr = <-s.Err():
+		cfg.Logger.Error("fatal", "err", runErr)
+	}
+	stop()
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return runErr
+}
+
+func init() {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the dohyo server",
+		Long: `Run the dohyo server: the Sumo Logic-compatible HTTP source receiver,
+the search job API and the web UI, over one data folder.
+
+On the first start with an empty data folder it creates an admin user and
+an access key, prints them once and writes them to <data-dir>/bootstrap-credentials
+(mode 0600). Set DOHYO_BOOTSTRAP_ACCESS_KEY=<id>:<key> and DOHYO_ADMIN_PASSWORD
+to choose them instead.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.config(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return runServer(cmd.Context(), cfg, cmd.OutOrStdout(), nil)
+		},
+	}
+	f.register(cmd, "./dohyo-data")
+	rootCmd.AddCommand(cmd)
+}

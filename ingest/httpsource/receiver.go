@@ -1,0 +1,409 @@
+// Package httpsource is the Sumo Logic-compatible HTTP source receiver:
+// POST /receiver/v1/http/{token} (or X-Sumo-Token). A request is answered 200
+// only once its events are in the WAL.
+package httpsource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dohyo/dohyo/catalog"
+	"github.com/dohyo/dohyo/event"
+	"github.com/dohyo/dohyo/ingest"
+)
+
+// Appender makes a batch durable (the WAL).
+type Appender interface {
+	Append(ctx context.Context, payload []byte) (seq uint64, err error)
+}
+
+// Sources resolves receiver tokens.
+type Sources interface {
+	SourceByToken(token string) (*catalog.Source, bool)
+}
+
+// Admission decides whether a new request may be taken now. It returns a
+// non-nil Refusal when the server is behind (WAL lag, low disk).
+type Admission func() *Refusal
+
+// Refusal tells a client to come back later.
+type Refusal struct {
+	Reason     string // metrics label, e.g. "wal_lag"
+	Message    string // for the client
+	RetryAfter time.Duration
+}
+
+// Config configures the receiver.
+type Config struct {
+	Limits ingest.Limits
+	// MaxInflightBytes bounds the decompressed request bodies held in memory
+	// at once across all requests; past it new data is refused with 429.
+	MaxInflightBytes int64
+	// RequestTimeout bounds reading and storing one request (Sumo: 30 s).
+	RequestTimeout time.Duration
+	// JSONMaxDepth and JSONMaxFields bound ingest-time JSON extraction.
+	JSONMaxDepth, JSONMaxFields int
+	// Collector is the _collector value of every event.
+	Collector string
+	Logger    *slog.Logger
+	Metrics   *Metrics
+}
+
+// Receiver is the HTTP source handler.
+type Receiver struct {
+	cfg      Config
+	wal      Appender
+	sources  Sources
+	admit    Admission
+	inflight atomic.Int64
+	closing  atomic.Bool
+
+	reMu    sync.Mutex
+	reCache map[string]*regexp.Regexp
+}
+
+// New returns a receiver.
+func New(cfg Config, wal Appender, sources Sources, admit Admission) *Receiver {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.MaxInflightBytes <= 0 {
+		cfg.MaxInflightBytes = 256 << 20
+	}
+	if cfg.Collector == "" {
+		cfg.Collector = "dohyo"
+	}
+	return &Receiver{cfg: cfg, wal: wal, sources: sources, admit: admit, reCache: make(map[string]*regexp.Regexp)}
+}
+
+// SetClosing makes the receiver answer 503 to new requests (shutdown).
+func (rc *Receiver) SetClosing() { rc.closing.Store(true) }
+
+// Routes registers the receiver's endpoints on mux.
+func (rc *Receiver) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("/receiver/v1/http", rc.ServeHTTP)
+	mux.HandleFunc("/receiver/v1/http/{token}", rc.ServeHTTP)
+}
+
+// Error is the JSON error body (the Sumo API's envelope).
+type Error struct {
+	Status  int    `json:"status"`
+	ID      string `json:"id"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+var errIDs atomic.Uint64
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(Error{Status: status, ID: fmt.Sprintf("R%08X", errIDs.Add(1)), Code: code, Message: msg})
+}
+
+// ServeHTTP implements http.Handler.
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m := rc.cfg.Metrics
+	if origin := r.Header.Get("Origin"); origin != "" {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Vary", "Origin")
+		h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding, X-Sumo-Token, X-Sumo-Category, X-Sumo-Name, X-Sumo-Host, X-Sumo-Fields")
+		h.Set("Access-Control-Max-Age", "600")
+	}
+	switch r.Method {
+	case http.MethodPost:
+	case http.MethodOptions:
+		w.WriteHeader(http.StatusNoContent)
+		return
+	default:
+		w.Header().Set("Allow", "POST, OPTIONS")
+		m.rejected("method")
+		writeError(w, http.StatusMethodNotAllowed, "method.unsupported", fmt.Sprintf("method %s is not supported; send logs with POST", r.Method))
+		return
+	}
+	token := r.PathValue("token")
+	if token == "" {
+		token = r.Header.Get("X-Sumo-Token")
+	}
+	src, ok := rc.sources.SourceByToken(token)
+	if !ok {
+		m.rejected("unauthorized")
+		msg := "unknown or revoked source token"
+		if token == "" {
+			msg = "no source token: put it at the end of the URL or in the X-Sumo-Token header"
+		}
+		writeError(w, http.StatusUnauthorized, "unauthorized", msg)
+		return
+	}
+	if rc.closing.Load() {
+		m.rejected("shutting_down")
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "service.unavailable", "the server is shutting down; retry")
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err == nil && strings.HasPrefix(mt, "application/vnd.sumologic.") {
+			m.rejected("metrics")
+			writeError(w, http.StatusUnsupportedMediaType, "contenttype.invalid", fmt.Sprintf("metrics payloads (%s) are not supported yet; send logs", mt))
+			return
+		}
+	}
+	if rc.admit != nil {
+		if ref := rc.admit(); ref != nil {
+			rc.refuse(w, ref)
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), rc.cfg.RequestTimeout)
+	defer cancel()
+
+	status, code, msg := rc.ingest(ctx, r, src)
+	if status != http.StatusOK {
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		writeError(w, status, code, msg)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (rc *Receiver) refuse(w http.ResponseWriter, ref *Refusal) {
+	rc.cfg.Metrics.rejected(ref.Reason)
+	secs := int(ref.RetryAfter.Round(time.Second) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	writeError(w, http.StatusTooManyRequests, "rate.limit.exceeded", ref.Message)
+}
+
+// budgetReader charges every byte read against the receiver's in-flight
+// budget; the total is released when the request is done.
+type budgetReader struct {
+	r       io.Reader
+	rc      *Receiver
+	charged int64
+}
+
+var errBudget = errors.New("in-flight budget exhausted")
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 {
+		if b.rc.inflight.Add(int64(n)) > b.rc.cfg.MaxInflightBytes {
+			b.rc.inflight.Add(-int64(n))
+			return 0, errBudget
+		}
+		b.charged += int64(n)
+	}
+	return n, err
+}
+
+// ingest reads, parses and stores one request; it returns the status to
+// answer with.
+func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.Source) (int, string, string) {
+	m := rc.cfg.Metrics
+	receipt := time.Now()
+	lim := rc.cfg.Limits
+	if r.ContentLength > lim.MaxBodyBytes {
+		m.rejected("too_large")
+		return http.StatusRequestEntityTooLarge, "payload.too.large",
+			fmt.Sprintf("request body is %d bytes, over the limit of %d bytes", r.ContentLength, lim.MaxBodyBytes)
+	}
+	br := &budgetReader{r: r.Body, rc: rc}
+	defer func() { rc.inflight.Add(-br.charged) }()
+	// ReadBody charges the compressed bytes; the decompressed ones are
+	// charged below, once known.
+	body, err := ingest.ReadBody(br, r.Header.Get("Content-Encoding"), lim)
+	if err != nil {
+		return rc.bodyError(err)
+	}
+	if rc.inflight.Add(int64(len(body))) > rc.cfg.MaxInflightBytes {
+		rc.inflight.Add(-int64(len(body)))
+		m.rejected("memory")
+		return http.StatusTooManyRequests, "rate.limit.exceeded", "too much data in flight on this server; retry"
+	}
+	defer rc.inflight.Add(-int64(len(body)))
+
+	b, err := rc.batch(r, src, receipt)
+	if err != nil {
+		m.rejected("bad_header")
+		return http.StatusBadRequest, "bad.request", err.Error()
+	}
+	opt, err := rc.parseOptions(src, receipt)
+	if err != nil {
+		m.rejected("bad_source")
+		return http.StatusInternalServerError, "internal.error", err.Error()
+	}
+	events, stats, err := ingest.Parse(body, opt, lim)
+	if err != nil {
+		return rc.bodyError(err)
+	}
+	if len(events) == 0 {
+		return http.StatusOK, "", ""
+	}
+	b.Events = events
+	payload := b.AppendBinary(make([]byte, 0, len(body)+len(events)*64))
+	if _, err := rc.wal.Append(ctx, payload); err != nil {
+		m.rejected("wal_error")
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return http.StatusRequestTimeout, "request.timeout", "the request could not be stored in time; retry"
+		}
+		rc.cfg.Logger.Error("cannot write batch to the WAL", "source", src.ID, "err", err)
+		return http.StatusServiceUnavailable, "service.unavailable", "cannot store data right now; retry"
+	}
+	m.accepted(src, len(events), b.RawBytes(), stats)
+	return http.StatusOK, "", ""
+}
+
+func (rc *Receiver) bodyError(err error) (int, string, string) {
+	m := rc.cfg.Metrics
+	if errors.Is(err, errBudget) {
+		m.rejected("memory")
+		return http.StatusTooManyRequests, "rate.limit.exceeded", "too much data in flight on this server; retry"
+	}
+	var ie *ingest.Error
+	if errors.As(err, &ie) {
+		switch ie.Status {
+		case http.StatusRequestEntityTooLarge:
+			m.rejected("too_large")
+			return ie.Status, "payload.too.large", ie.Msg
+		case http.StatusUnsupportedMediaType:
+			m.rejected("bad_encoding")
+			return ie.Status, "contentencoding.invalid", ie.Msg
+		default:
+			m.rejected("malformed")
+			return ie.Status, "bad.request", ie.Msg
+		}
+	}
+	m.rejected("read_error")
+	return http.StatusBadRequest, "bad.request", fmt.Sprintf("cannot read request body: %v", err)
+}
+
+// batch builds the batch metadata: the source's settings, overridden by the
+// X-Sumo-* headers.
+func (rc *Receiver) batch(r *http.Request, src *catalog.Source, receipt time.Time) (*event.Batch, error) {
+	b := &event.Batch{
+		Tenant:      src.Tenant,
+		ReceiptTime: receipt.UnixNano(),
+		Source: event.Source{
+			ID: src.ID, Name: src.Name, Category: src.Category, Host: src.Host, Collector: rc.cfg.Collector,
+		},
+	}
+	if v := r.Header.Get("X-Sumo-Category"); v != "" {
+		b.Source.Category = truncate(v, catalog.MaxCategoryLen)
+	}
+	if v := r.Header.Get("X-Sumo-Host"); v != "" {
+		b.Source.Host = truncate(v, catalog.MaxHostLen)
+	}
+	if v := r.Header.Get("X-Sumo-Name"); v != "" {
+		b.Source.FileName = truncate(v, catalog.MaxCategoryLen)
+	}
+	fields := make(map[string]string, len(src.Fields))
+	for k, v := range src.Fields {
+		fields[k] = v
+	}
+	if h := r.Header.Get("X-Sumo-Fields"); h != "" {
+		for i, kv := range strings.Split(h, ",") {
+			kv = strings.TrimSpace(kv)
+			if kv == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return nil, fmt.Errorf("X-Sumo-Fields: item %d (%q) is not key=value", i+1, kv)
+			}
+			name, err := catalog.CheckFieldName(strings.TrimSpace(k))
+			if err != nil {
+				return nil, fmt.Errorf("X-Sumo-Fields: item %d: %w", i+1, err)
+			}
+			fields[name] = truncate(strings.TrimSpace(v), catalog.MaxFieldValueLen)
+		}
+		if len(fields) > catalog.MaxSourceFields*2 {
+			return nil, fmt.Errorf("X-Sumo-Fields: %d fields, more than the limit of %d", len(fields), catalog.MaxSourceFields*2)
+		}
+	}
+	for k, v := range fields {
+		b.Fields = append(b.Fields, event.Field{Name: k, Value: v})
+	}
+	return b, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !isRuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func isRuneStart(c byte) bool { return c&0xC0 != 0x80 }
+
+func (rc *Receiver) parseOptions(src *catalog.Source, receipt time.Time) (ingest.Options, error) {
+	opt := ingest.Options{
+		ReceiptTime:   receipt,
+		JSONMaxDepth:  rc.cfg.JSONMaxDepth,
+		JSONMaxFields: rc.cfg.JSONMaxFields,
+	}
+	loc, err := time.LoadLocation(src.TimeZone)
+	if err != nil {
+		return opt, fmt.Errorf("source %s: time zone %q: %w", src.ID, src.TimeZone, err)
+	}
+	opt.TimeZone = loc
+	switch ml := src.Multiline; {
+	case ml == "" || ml == "auto":
+		opt.Multiline = ingest.MultilineAuto
+	case ml == "off":
+		opt.Multiline = ingest.MultilineOff
+	case ml == "one-per-request":
+		opt.Multiline = ingest.MultilineOnePerRequest
+	case strings.HasPrefix(ml, "regex:"):
+		re, err := rc.boundary(strings.TrimPrefix(ml, "regex:"))
+		if err != nil {
+			return opt, fmt.Errorf("source %s: multiline boundary: %w", src.ID, err)
+		}
+		opt.Multiline, opt.Boundary = ingest.MultilineRegex, re
+	default:
+		return opt, fmt.Errorf("source %s: unknown multiline setting %q", src.ID, ml)
+	}
+	return opt, nil
+}
+
+// boundary compiles (once) a source's multiline boundary regexp, anchored to
+// match whole lines.
+func (rc *Receiver) boundary(expr string) (*regexp.Regexp, error) {
+	rc.reMu.Lock()
+	defer rc.reMu.Unlock()
+	if re, ok := rc.reCache[expr]; ok {
+		return re, nil
+	}
+	re, err := regexp.Compile(`^(?:` + expr + `)$`)
+	if err != nil {
+		return nil, err
+	}
+	if len(rc.reCache) > 1000 {
+		clear(rc.reCache)
+	}
+	rc.reCache[expr] = re
+	return re, nil
+}

@@ -1,0 +1,273 @@
+// Package search runs search jobs: a query over a time range, executed in the
+// background, whose status, histogram, messages and records clients poll
+// (the Sumo Logic search job model). The HTTP shape lives in package api.
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/dohyo/dohyo/catalog"
+	"github.com/dohyo/dohyo/query"
+	"github.com/dohyo/dohyo/store"
+)
+
+// Job states, spelled as Sumo's API spells them.
+const (
+	StateNotStarted  = "NOT STARTED"
+	StateGathering   = "GATHERING RESULTS"
+	StateForcePaused = "FORCE PAUSED"
+	StateDone        = "DONE GATHERING RESULTS"
+	StateCancelled   = "CANCELLED"
+)
+
+// Config bounds the manager.
+type Config struct {
+	// MaxMessages is how many messages a non-aggregate job keeps before it
+	// is force-paused (Sumo: 100,000).
+	MaxMessages int
+	// MaxMessageBytes bounds the raw bytes a job keeps.
+	MaxMessageBytes int64
+	// IdleTimeout cancels and forgets a job nobody polled for this long.
+	IdleTimeout time.Duration
+	// MaxRuntime is a job's time budget.
+	MaxRuntime time.Duration
+	// MaxJobs bounds live jobs in total and per user.
+	MaxJobs, MaxJobsPerUser int
+	Logger                  *slog.Logger
+	Metrics                 *metrics.Set
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		MaxMessages:     100_000,
+		MaxMessageBytes: 256 << 20,
+		IdleTimeout:     60 * time.Second,
+		MaxRuntime:      5 * time.Minute,
+		MaxJobs:         200,
+		MaxJobsPerUser:  20,
+	}
+}
+
+// Manager owns the live jobs.
+type Manager struct {
+	cfg   Config
+	store store.Store
+
+	mu   sync.Mutex
+	jobs map[string]*Job
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+// NewManager starts a manager; Close stops it.
+func NewManager(st store.Store, cfg Config) *Manager {
+	def := DefaultConfig()
+	if cfg.MaxMessages <= 0 {
+		cfg.MaxMessages = def.MaxMessages
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = def.MaxMessageBytes
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = def.IdleTimeout
+	}
+	if cfg.MaxRuntime <= 0 {
+		cfg.MaxRuntime = def.MaxRuntime
+	}
+	if cfg.MaxJobs <= 0 {
+		cfg.MaxJobs = def.MaxJobs
+	}
+	if cfg.MaxJobsPerUser <= 0 {
+		cfg.MaxJobsPerUser = def.MaxJobsPerUser
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewSet()
+	}
+	m := &Manager{cfg: cfg, store: st, jobs: make(map[string]*Job), stop: make(chan struct{})}
+	m.wg.Add(1)
+	go m.janitor()
+	return m
+}
+
+// Close cancels every job and stops the manager. It may be called more
+// than once.
+func (m *Manager) Close() {
+	m.stopOnce.Do(func() { close(m.stop) })
+	m.mu.Lock()
+	for id, j := range m.jobs {
+		j.cancel()
+		delete(m.jobs, id)
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+}
+
+// janitor forgets jobs nobody polled for IdleTimeout.
+func (m *Manager) janitor() {
+	defer m.wg.Done()
+	t := time.NewTicker(min(m.cfg.IdleTimeout/4, 5*time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case now := <-t.C:
+			m.mu.Lock()
+			for id, j := range m.jobs {
+				if now.Sub(j.lastTouched()) > m.cfg.IdleTimeout {
+					j.cancel()
+					delete(m.jobs, id)
+					m.cfg.Logger.Info("search job expired: not polled", "id", id, "idle", m.cfg.IdleTimeout)
+				}
+			}
+			m.mu.Unlock()
+		}
+	}
+}
+
+// Request describes a search.
+type Request struct {
+	Query    string
+	From, To time.Time
+	Location *time.Location
+}
+
+// Error is a client error creating a job: Code is Sumo's dotted code.
+type Error struct {
+	Code string
+	Msg  string
+	// Status is the HTTP status to answer with.
+	Status int
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// ErrNotFound is returned for unknown, expired or foreign job ids.
+var ErrNotFound = errors.New("search job not found")
+
+// Create parses and plans the query and starts the job.
+func (m *Manager) Create(p *catalog.Principal, req Request) (*Job, error) {
+	if strings.TrimSpace(req.Query) == "" {
+		return nil, &Error{Code: "searchjob.no.query", Msg: "the query is empty", Status: 400}
+	}
+	if !req.To.After(req.From) {
+		return nil, &Error{Code: "searchjob.to.smaller.than.from", Msg: fmt.Sprintf("'to' (%s) must be after 'from' (%s)", req.To.Format(time.RFC3339), req.From.Format(time.RFC3339)), Status: 400}
+	}
+	q, err := query.Parse(req.Query)
+	if err != nil {
+		return nil, &Error{Code: "searchjob.parse.error", Msg: err.Error(), Status: 400}
+	}
+	plan, err := query.Compile(q, query.CompileOptions{PushDown: true})
+	if err != nil {
+		return nil, &Error{Code: "searchjob.parse.error", Msg: err.Error(), Status: 400}
+	}
+	if req.Location == nil {
+		req.Location = time.UTC
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	select {
+	case <-m.stop:
+		return nil, &Error{Code: "service.unavailable", Msg: "the server is shutting down", Status: 503}
+	default:
+	}
+	mine := 0
+	for _, j := range m.jobs {
+		if j.owner == p.UserID {
+			mine++
+		}
+	}
+	if len(m.jobs) >= m.cfg.MaxJobs || mine >= m.cfg.MaxJobsPerUser {
+		return nil, &Error{Code: "rate.limit.exceeded", Status: 429,
+			Msg: fmt.Sprintf("too many active search jobs (%d of yours, %d in all; limits %d and %d): delete finished jobs", mine, len(m.jobs), m.cfg.MaxJobsPerUser, m.cfg.MaxJobs)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.MaxRuntime)
+	j := &Job{
+		ID:      newJobID(),
+		owner:   p.UserID,
+		req:     req,
+		plan:    plan,
+		cancel:  cancel,
+		state:   StateNotStarted,
+		touched: time.Now(),
+		created: time.Now(),
+		m:       m,
+	}
+	m.jobs[j.ID] = j
+	m.cfg.Metrics.GetOrCreateCounter(`dohyo_search_jobs_total`).Inc()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		j.run(ctx)
+	}()
+	return j, nil
+}
+
+// Get returns the caller's job.
+func (m *Manager) Get(p *catalog.Principal, id string) (*Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[id]
+	if !ok || j.owner != p.UserID {
+		return nil, ErrNotFound
+	}
+	j.touch()
+	return j, nil
+}
+
+// Delete cancels and forgets the caller's job.
+func (m *Manager) Delete(p *catalog.Principal, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[id]
+	if !ok || j.owner != p.UserID {
+		return ErrNotFound
+	}
+	j.cancelByUser()
+	delete(m.jobs, id)
+	return nil
+}
+
+// Explain parses and plans a query and describes the plan.
+func Explain(text string) (string, error) {
+	q, err := query.Parse(text)
+	if err != nil {
+		return "", err
+	}
+	plan, err := query.Compile(q, query.CompileOptions{PushDown: true})
+	if err != nil {
+		return "", err
+	}
+	return plan.Explain(), nil
+}
+
+// HistogramStep picks a clock-aligned bucket width giving about 60 to 150
+// buckets over the range.
+func HistogramStep(d time.Duration) time.Duration {
+	steps := []time.Duration{
+		time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second,
+		time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+		time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour,
+	}
+	i := sort.Search(len(steps), func(i int) bool { return d/steps[i] <= 150 })
+	if i == len(steps) {
+		return steps[len(steps)-1]
+	}
+	return steps[i]
+}

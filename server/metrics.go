@@ -1,0 +1,66 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/dohyo/dohyo/store"
+)
+
+// registerGauges exposes the state of the WAL, the engine and the disk.
+func (s *Server) registerGauges() {
+	m := s.metrics
+	walGauge := func(name string, f func() float64) { m.NewGauge(name, f) }
+	walGauge(`dohyo_wal_last_sequence`, func() float64 { return float64(s.wal.Stats().LastSeq) })
+	walGauge(`dohyo_wal_applied_sequence`, func() float64 { return float64(s.wal.Stats().AppliedSeq) })
+	walGauge(`dohyo_wal_checkpoint_sequence`, func() float64 { return float64(s.wal.Stats().Checkpoint) })
+	walGauge(`dohyo_wal_lag_records`, func() float64 {
+		st := s.wal.Stats()
+		return float64(st.LastSeq - min(st.AppliedSeq, st.LastSeq))
+	})
+	walGauge(`dohyo_wal_lag_bytes`, func() float64 { return float64(s.wal.Stats().LagBytes) })
+	walGauge(`dohyo_wal_disk_bytes`, func() float64 { return float64(s.wal.Stats().DiskBytes) })
+	walGauge(`dohyo_wal_segments`, func() float64 { return float64(s.wal.Stats().Segments) })
+	m.NewGauge(fmt.Sprintf(`dohyo_disk_free_bytes{path=%q}`, s.cfg.DataDir), func() float64 { return float64(s.diskFree.Load()) })
+	m.NewGauge(`dohyo_disk_free_floor_bytes`, func() float64 { return float64(s.cfg.MinFreeDisk) })
+
+	// Engine stats walk every partition; compute them once per scrape.
+	var (
+		mu      sync.Mutex
+		cached  store.Stats
+		cacheAt time.Time
+	)
+	engine := func() store.Stats {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(cacheAt) > time.Second {
+			cached, cacheAt = s.store.Stats(), time.Now()
+		}
+		return cached
+	}
+	m.NewGauge(`dohyo_engine_rows`, func() float64 { return float64(engine().Rows) })
+	m.NewGauge(`dohyo_engine_disk_bytes`, func() float64 { return float64(engine().CompressedSize) })
+	m.NewGauge(`dohyo_engine_partitions`, func() float64 { return float64(engine().Partitions) })
+	m.NewGauge(`dohyo_engine_dropped_rows_too_old`, func() float64 { return float64(engine().DroppedTooOld) })
+	m.NewGauge(`dohyo_engine_dropped_rows_too_new`, func() float64 { return float64(engine().DroppedTooNew) })
+	m.NewGauge(`dohyo_ready`, func() float64 {
+		select {
+		case <-s.applier.Ready():
+			return 1
+		default:
+			return 0
+		}
+	})
+}
+
+// serveMetrics writes dohyo's metrics, the engine's own (registered in the
+// process-wide default set) and the Go process metrics.
+func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	s.metrics.WritePrometheus(w)
+	metrics.WritePrometheus(w, true)
+}
