@@ -1,0 +1,379 @@
+// Command ingest measures dohyo's ingest path against the storage engine's
+// own, in one process per mode so peak RSS is per mode:
+//
+//	native  the engine's own ingest: rows handed to the engine directly from
+//	        2 goroutines (the upper bound of what the engine absorbs)
+//	http    the whole dohyo path: 1 MB gzip batches POSTed over loopback on
+//	        2 connections to the HTTP source, WAL on, until every event is
+//	        applied to the engine
+//	overload dohyo under a producer far faster than it absorbs, for a fixed
+//	        time: reports peak RSS and how many requests were refused
+//
+// The same events (a mix of web access lines and CloudTrail JSON records,
+// generated from a fixed seed) are used in every mode. bench/ingest.sh runs
+// the modes and prints the ratios recorded in BENCHMARKS.md.
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+
+	"github.com/dohyo/dohyo/event"
+	"github.com/dohyo/dohyo/ingest"
+)
+
+func main() {
+	mode := flag.String("mode", "http", "native, http or overload")
+	events := flag.Int("events", 1_000_000, "events to ingest (native, http)")
+	dir := flag.String("dir", "", "data folder (default: a new temporary one, removed afterwards)")
+	fsync := flag.String("fsync", "always", "WAL fsync policy (http, overload)")
+	duration := flag.Duration("duration", 60*time.Second, "overload: how long the producer runs")
+	rate := flag.Float64("rate", 0, "overload: events/s the producer aims at (0 = as fast as it can)")
+	bin := flag.String("dohyo", "bin/dohyo", "dohyo binary (http, overload)")
+	flag.Parse()
+
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "dohyo-bench-ingest")
+		check(err)
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	lines := generate(*events)
+	var res map[string]any
+	switch *mode {
+	case "native":
+		res = runNative(*dir, lines)
+	case "http":
+		res = runHTTP(*bin, *dir, lines, *fsync, 0, 0)
+	case "overload":
+		res = runHTTP(*bin, *dir, lines, *fsync, *duration, *rate)
+	default:
+		check(fmt.Errorf("unknown -mode %q", *mode))
+	}
+	res["mode"] = *mode
+	res["bench_process_peak_rss_mib"] = peakRSSMiB()
+	res["gomaxprocs"] = runtime.GOMAXPROCS(0)
+	out, _ := json.Marshal(res)
+	fmt.Println(string(out))
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// generate returns n events as lines: 70% web access log lines, 30%
+// CloudTrail records (JSON, so ingest extracts their fields).
+func generate(n int) []string {
+	r := rand.New(rand.NewPCG(1, 2))
+	base := time.Now().Add(-6 * time.Hour)
+	paths := []string{"/", "/api/v1/orders", "/api/v1/login", "/static/app.js", "/healthz", "/api/v1/cart/items", "/search?q=shoes"}
+	agents := []string{"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0", "curl/8.5.0", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X)"}
+	names := []string{"DescribeInstances", "GetObject", "AssumeRole", "ConsoleLogin", "ListBuckets", "PutObject", "CreateUser"}
+	users := []string{"alice", "bob", "carol", "deploy-bot", "ci-runner"}
+	out := make([]string, n)
+	for i := range out {
+		t := base.Add(time.Duration(i) * 6 * time.Hour / time.Duration(n))
+		if r.IntN(10) < 7 {
+			out[i] = fmt.Sprintf(`%d.%d.%d.%d - - [%s] "GET %s HTTP/1.1" %d %d "-" "%s"`,
+				r.IntN(223)+1, r.IntN(256), r.IntN(256), r.IntN(256), t.Format("02/Jan/2006:15:04:05 -0700"),
+				paths[r.IntN(len(paths))], []int{200, 200, 200, 301, 404, 500}[r.IntN(6)], r.IntN(50000), agents[r.IntN(len(agents))])
+		} else {
+			out[i] = fmt.Sprintf(`{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDA%016X","arn":"arn:aws:iam::123456789012:user/%s","accountId":"123456789012","userName":"%s"},"eventTime":"%s","eventSource":"ec2.amazonaws.com","eventName":"%s","awsRegion":"us-east-1","sourceIPAddress":"%d.%d.%d.%d","userAgent":"aws-cli/2.15.0","requestParameters":{"instancesSet":{"items":[{"instanceId":"i-%012x"}]}},"responseElements":null,"requestID":"%016x","eventID":"%016x","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"123456789012"}`,
+				r.Uint64(), users[r.IntN(len(users))], users[r.IntN(len(users))], t.UTC().Format(time.RFC3339), names[r.IntN(len(names))],
+				r.IntN(223)+1, r.IntN(256), r.IntN(256), r.IntN(256), r.Uint64()&0xffffffffffff, r.Uint64(), r.Uint64())
+		}
+	}
+	return out
+}
+
+func rawBytes(lines []string) int64 {
+	var n int64
+	for _, l := range lines {
+		n += int64(len(l)) + 1
+	}
+	return n
+}
+
+// runNative hands the events, parsed the way dohyo parses them, straight to
+// the engine from 2 goroutines: the engine's own ingest rate.
+func runNative(dir string, lines []string) map[string]any {
+	// Parse first (not timed): the engine's own ingest would also get
+	// parsed fields.
+	recv := time.Now()
+	evs, _, err := ingest.Parse([]byte(strings.Join(lines, "\n")), ingest.Options{ReceiptTime: recv, Multiline: ingest.MultilineOff}, ingest.Limits{
+		MaxBodyBytes: 1 << 40, MaxDecompressedBytes: 1 << 40, MaxLineBytes: 1 << 20, MaxEvents: len(lines) + 1,
+	})
+	check(err)
+	check(flagParseOnce())
+	s := logstorage.MustOpenStorage(filepath.Join(dir, "engine"), &logstorage.StorageConfig{Retention: 30 * 24 * time.Hour, FlushInterval: time.Second})
+	start := time.Now()
+	var wg sync.WaitGroup
+	const workers = 2
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lr := logstorage.GetLogRows(nil, nil, nil, nil, "")
+			defer logstorage.PutLogRows(lr)
+			var fs []logstorage.Field
+			for i := w; i < len(evs); i += workers {
+				e := &evs[i]
+				fs = append(fs[:0],
+					logstorage.Field{Name: event.FieldSourceCategory, Value: "bench/mixed"},
+					logstorage.Field{Name: event.FieldSourceHost, Value: "bench"},
+					logstorage.Field{Name: event.FieldSource, Value: "bench"},
+					logstorage.Field{Name: event.FieldCollector, Value: "dohyo"},
+					logstorage.Field{Name: "_msg", Value: e.Raw},
+				)
+				for _, f := range e.Fields {
+					fs = append(fs, logstorage.Field{Name: f.Name, Value: f.Value})
+				}
+				lr.MustAdd(logstorage.TenantID{}, e.Time, fs, 4)
+				if lr.NeedFlush() {
+					s.MustAddRows(lr)
+					lr.ResetKeepSettings()
+				}
+			}
+			s.MustAddRows(lr)
+		}()
+	}
+	wg.Wait()
+	s.DebugFlush()
+	elapsed := time.Since(start)
+	s.MustClose()
+	disk := dirSize(filepath.Join(dir, "engine"))
+	return map[string]any{
+		"events": len(lines), "seconds": elapsed.Seconds(),
+		"events_per_s":         float64(len(lines)) / elapsed.Seconds(),
+		"mb_per_s":             float64(rawBytes(lines)) / 1e6 / elapsed.Seconds(),
+		"disk_bytes_per_event": float64(disk) / float64(len(lines)),
+	}
+}
+
+var flagOnce sync.Once
+
+// flagParseOnce satisfies the engine's need for parsed flags.
+func flagParseOnce() error {
+	var err error
+	flagOnce.Do(func() {
+		if !flag.Parsed() {
+			err = flag.CommandLine.Parse(nil)
+		}
+	})
+	return err
+}
+
+// batches gzips lines into requests of about 1 MB compressed.
+func batches(lines []string) [][]byte {
+	var out [][]byte
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
+	raw := 0
+	flush := func() {
+		zw.Close()
+		out = append(out, append([]byte(nil), buf.Bytes()...))
+		buf.Reset()
+		zw.Reset(&buf)
+		raw = 0
+	}
+	for _, l := range lines {
+		zw.Write([]byte(l))
+		zw.Write([]byte{'\n'})
+		raw += len(l) + 1
+		// JSON and access lines compress about 8x: 8 MB raw is ~1 MB gzip.
+		if raw >= 8<<20 {
+			flush()
+		}
+	}
+	if raw > 0 {
+		flush()
+	}
+	return out
+}
+
+// runHTTP starts the dohyo binary on the data folder and posts the events to
+// it over loopback. With duration > 0 it is the overload mode: the producer
+// posts for that long, looping over the batches, at rate events/s (0 =
+// unthrottled). The server runs as its own process so its peak RSS is its
+// own, not the generator's.
+func runHTTP(bin, dir string, lines []string, fsync string, duration time.Duration, rate float64) map[string]any {
+	args := []string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--fsync", fsync, "--min-free-disk", "256MiB", "--log-level", "warn"}
+	if duration > 0 {
+		// A small lag allowance shows the back-pressure within the run.
+		args = append(args, "--max-wal-lag", "256MiB")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "DOHYO_BOOTSTRAP_ACCESS_KEY=bench-access:bench-access-key-0123456789")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	check(cmd.Start())
+	defer cmd.Process.Kill()
+	var base string
+	for deadline := time.Now().Add(time.Minute); ; {
+		if b, err := os.ReadFile(filepath.Join(dir, "server.addr")); err == nil && len(b) > 0 {
+			base = strings.TrimSpace(string(b))
+			if resp, err := http.Get(base + "/healthz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					break
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			check(fmt.Errorf("dohyo did not start"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	req, _ := http.NewRequest("POST", base+"/api/v1/sources", strings.NewReader(`{"name":"bench","category":"bench/mixed","multiline":"off"}`))
+	req.SetBasicAuth("bench-access", "bench-access-key-0123456789")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	check(err)
+	var src struct {
+		URL string `json:"url"`
+	}
+	check(json.NewDecoder(resp.Body).Decode(&src))
+	resp.Body.Close()
+
+	reqs := batches(lines)
+	perReq := (len(lines) + len(reqs) - 1) / len(reqs)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2}}
+	var sent, refused, failed atomic.Int64
+	post := func(body []byte) {
+		req, _ := http.NewRequest("POST", src.URL, bytes.NewReader(body))
+		req.Header.Set("Content-Encoding", "gzip")
+		resp, err := client.Do(req)
+		if err != nil {
+			failed.Add(1)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case 200:
+			sent.Add(1)
+		case 429:
+			refused.Add(1)
+			time.Sleep(100 * time.Millisecond)
+		default:
+			failed.Add(1)
+		}
+	}
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for c := 0; c < 2; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if duration == 0 {
+					if int(i) >= len(reqs) {
+						return
+					}
+				} else {
+					elapsed := time.Since(start)
+					if elapsed >= duration {
+						return
+					}
+					if rate > 0 {
+						due := time.Duration(float64(i*int64(perReq)) / rate * float64(time.Second))
+						if d := due - elapsed; d > 0 {
+							time.Sleep(d)
+						}
+					}
+				}
+				post(reqs[int(i)%len(reqs)])
+			}
+		}()
+	}
+	wg.Wait()
+	produced := time.Since(start)
+	// Done when the engine has taken every acknowledged event.
+	for metric(base, "dohyo_wal_lag_bytes") > 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	rss := procKiB(cmd.Process.Pid, "VmHWM") / 1024
+	cmd.Process.Signal(syscall.SIGTERM)
+	check(cmd.Wait())
+	res := map[string]any{
+		"requests_ok": sent.Load(), "requests_429": refused.Load(), "requests_failed": failed.Load(),
+		"events_acknowledged": sent.Load() * int64(perReq),
+		"seconds":             elapsed.Seconds(), "producer_seconds": produced.Seconds(),
+		"events_per_s":        float64(sent.Load()*int64(perReq)) / elapsed.Seconds(),
+		"mb_per_s":            float64(rawBytes(lines)) / float64(len(reqs)) * float64(sent.Load()) / 1e6 / elapsed.Seconds(),
+		"server_peak_rss_mib": rss,
+	}
+	if duration == 0 {
+		res["events"] = len(lines)
+		res["disk_bytes_per_event"] = float64(dirSize(filepath.Join(dir, "engine"))) / float64(len(lines))
+	}
+	return res
+}
+
+// metric reads one unlabelled metric from /metrics.
+func metric(base, name string) float64 {
+	resp, err := http.Get(base + "/metrics")
+	check(err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return f
+		}
+	}
+	check(fmt.Errorf("metric %s not found", name))
+	return 0
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+func procKiB(pid int, key string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			var kib int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kib)
+			return kib
+		}
+	}
+	return 0
+}
+
+func peakRSSMiB() int64 { return procKiB(os.Getpid(), "VmHWM") / 1024 }
