@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/dohyo/dohyo/catalog"
+	"github.com/dohyo/dohyo/internal/httperr"
 	"github.com/dohyo/dohyo/search"
 )
 
@@ -44,23 +44,36 @@ func New(cfg Config) *API {
 
 // Routes registers the API's endpoints on mux.
 func (a *API) Routes(mux *http.ServeMux) {
-	auth := a.authenticate
-	mux.Handle("POST /api/v1/sources", auth(a.createSource))
-	mux.Handle("GET /api/v1/sources", auth(a.listSources))
-	mux.Handle("GET /api/v1/sources/{id}", auth(a.getSource))
-	mux.Handle("DELETE /api/v1/sources/{id}", auth(a.deleteSource))
-	mux.Handle("POST /api/v1/sources/{id}/token", auth(a.regenerateToken))
+	// paths knows every endpoint's path without its method, to tell a wrong
+	// method (405) from an unknown path (404).
+	paths := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, a.authenticate(h))
+		_, path, _ := strings.Cut(pattern, " ")
+		if _, p := paths.Handler(&http.Request{Method: "GET", URL: &url.URL{Path: strings.ReplaceAll(path, "{id}", "x")}}); p == "" {
+			paths.Handle(path, http.NotFoundHandler())
+		}
+	}
+	handle("POST /api/v1/sources", a.createSource)
+	handle("GET /api/v1/sources", a.listSources)
+	handle("GET /api/v1/sources/{id}", a.getSource)
+	handle("DELETE /api/v1/sources/{id}", a.deleteSource)
+	handle("POST /api/v1/sources/{id}/token", a.regenerateToken)
 
-	mux.Handle("POST /api/v1/search/jobs", auth(a.createJob))
-	mux.Handle("GET /api/v1/search/jobs/{id}", auth(a.jobStatus))
-	mux.Handle("GET /api/v1/search/jobs/{id}/messages", auth(a.jobMessages))
-	mux.Handle("GET /api/v1/search/jobs/{id}/records", auth(a.jobRecords))
-	mux.Handle("DELETE /api/v1/search/jobs/{id}", auth(a.deleteJob))
-	mux.Handle("POST /api/v1/query/explain", auth(a.explain))
+	handle("POST /api/v1/search/jobs", a.createJob)
+	handle("GET /api/v1/search/jobs/{id}", a.jobStatus)
+	handle("GET /api/v1/search/jobs/{id}/messages", a.jobMessages)
+	handle("GET /api/v1/search/jobs/{id}/records", a.jobRecords)
+	handle("DELETE /api/v1/search/jobs/{id}", a.deleteJob)
+	handle("POST /api/v1/query/explain", a.explain)
 
-	// Anything else under /api/ is a 404 in the API's own format, after
+	// Anything else under /api/ is answered in the API's own format, after
 	// authentication so that unauthenticated callers learn nothing.
-	mux.Handle("/api/", auth(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/api/", a.authenticate(func(w http.ResponseWriter, r *http.Request) {
+		if _, p := paths.Handler(r); p != "" {
+			writeError(w, http.StatusMethodNotAllowed, "method.unsupported", fmt.Sprintf("%s is not supported on %s", r.Method, r.URL.Path))
+			return
+		}
 		writeError(w, http.StatusNotFound, "notfound", fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path))
 	}))
 }
@@ -98,18 +111,8 @@ func (a *API) authenticate(h http.HandlerFunc) http.Handler {
 	})
 }
 
-// Error is the API's JSON error envelope (Sumo's).
-type Error struct {
-	Status  int    `json:"status"`
-	ID      string `json:"id"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-var errSeq atomic.Uint64
-
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, Error{Status: status, ID: fmt.Sprintf("E%X%04X", time.Now().Unix(), errSeq.Add(1)&0xffff), Code: code, Message: msg})
+	httperr.Write(w, status, code, msg)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

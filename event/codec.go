@@ -10,6 +10,28 @@ import (
 // layout changes and keep decoding the old one: WAL files outlive binaries.
 const codecVersion = 1
 
+// EncodedSize returns an upper bound of the length of b's binary encoding,
+// to size the buffer AppendBinary fills without growing it.
+func (b *Batch) EncodedSize() int {
+	const varint = binary.MaxVarintLen64
+	n := 1 + 2*varint
+	s := &b.Source
+	n += 6*varint + len(s.ID) + len(s.Name) + len(s.Category) + len(s.Host) + len(s.FileName) + len(s.Collector)
+	fields := func(fs []Field) int {
+		m := varint
+		for _, f := range fs {
+			m += 2*varint + len(f.Name) + len(f.Value)
+		}
+		return m
+	}
+	n += fields(b.Fields) + varint
+	for i := range b.Events {
+		e := &b.Events[i]
+		n += 3*varint + len(e.Raw) + len(e.Format) + fields(e.Fields)
+	}
+	return n
+}
+
 // AppendBinary appends the binary encoding of b to dst and returns the result.
 // The encoding is what the WAL stores; Decode reverses it.
 func (b *Batch) AppendBinary(dst []byte) []byte {

@@ -23,6 +23,9 @@ func sampleBatch() *Batch {
 func TestCodecRoundTrip(t *testing.T) {
 	b := sampleBatch()
 	enc := b.AppendBinary(nil)
+	if len(enc) > b.EncodedSize() {
+		t.Fatalf("EncodedSize %d is below the real size %d", b.EncodedSize(), len(enc))
+	}
 	got, err := Decode(enc)
 	if err != nil {
 		t.Fatalf("Decode: %v", err)

@@ -322,30 +322,41 @@ var errDecodedLimit = errors.New("decoded body over the size limit")
 // it has seen limit+1 bytes: the extra byte proves the body is too large
 // without inflating any more of it.
 func readAtMost(r io.Reader, limit int64) ([]byte, error) {
-	buf := make([]byte, 0, min(limit+1, 64<<10))
+	// Read into a list of chunks that grow geometrically and join them
+	// once at the end: every byte is copied once, not at every doubling.
+	var chunks [][]byte
+	total := int64(0)
+	size := min(limit+1, 64<<10)
 	for {
-		if int64(len(buf)) > limit {
+		if total > limit {
 			return nil, errDecodedLimit
 		}
-		if len(buf) == cap(buf) {
-			// Grow by doubling, but never past limit+1.
-			newCap := min(int64(cap(buf))*2, limit+1)
-			nb := make([]byte, len(buf), newCap)
-			copy(nb, buf)
-			buf = nb
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			if int64(len(buf)) > limit {
-				return nil, errDecodedLimit
-			}
-			return buf, nil
+		buf := make([]byte, size)
+		n, err := io.ReadFull(r, buf)
+		chunks = append(chunks, buf[:n])
+		total += int64(n)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
 		}
 		if err != nil {
 			return nil, err
 		}
+		size = min(size*2, 8<<20, limit+1-total+1)
+		if size <= 0 {
+			size = 1
+		}
 	}
+	if total > limit {
+		return nil, errDecodedLimit
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nil
 }
 
 // formatSize renders a byte count the way limits are spoken of: "16 MiB",

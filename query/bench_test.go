@@ -57,7 +57,7 @@ func benchStore(b *testing.B) (*embedded.Store, Range) {
 				}
 				bt.Events = append(bt.Events, event.Event{Time: start.Add(time.Duration(i) * step).UnixNano(), Raw: msg})
 			}
-			if _, err := st.Add(context.Background(), uint64(seq+1), bt, nil); err != nil {
+			if err := st.Add(context.Background(), uint64(seq+1), bt, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -271,7 +271,7 @@ func buildCorpus(dir string) (*corpus, error) {
 		c.real += len(auth)
 	}
 	for seq, b := range batches {
-		if _, err := st.Add(context.Background(), uint64(seq+1), b, nil); err != nil {
+		if err := st.Add(context.Background(), uint64(seq+1), b, nil); err != nil {
 			st.Close()
 			return nil, err
 		}

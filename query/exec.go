@@ -52,6 +52,10 @@ type ExecOptions struct {
 	Location *time.Location
 	// Now is the query's execution time; zero means time.Now.
 	Now time.Time
+	// SkipMatchCount spares a non-aggregate query that stops at MaxMessages
+	// the extra engine query counting every match (Stats.MessagesMatched is
+	// then a lower bound). Search jobs set it: their histogram counts.
+	SkipMatchCount bool
 }
 
 // Sink receives results. Execute calls it from one goroutine at a time.
@@ -494,7 +498,7 @@ func (p *Plan) executeMessages(ctx context.Context, st store.Store, opt ExecOpti
 		if opt.MaxMessages > 0 {
 			remaining -= len(rows)
 			if remaining <= 0 {
-				if !complete || from > start {
+				if (!complete || from > start) && !opt.SkipMatchCount {
 					// Stopped early: count what the windows did not.
 					n, err := p.countMatches(ctx, st, opt, start, cursor)
 					if err != nil {

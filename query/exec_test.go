@@ -86,7 +86,7 @@ func getTimeline(t testing.TB) *timeline {
 				tl.events = append(tl.events, timelineEvent{ts: ts, rid: event.RowID(uint64(seq), j), raw: raw})
 				i++
 			}
-			if _, err := st.Add(context.Background(), uint64(seq), b, nil); err != nil {
+			if err := st.Add(context.Background(), uint64(seq), b, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

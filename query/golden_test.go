@@ -113,7 +113,7 @@ func runGoldenFile(t *testing.T, file string) {
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
 				}
-				if _, err := st.Add(context.Background(), uint64(i+1), b, nil); err != nil {
+				if err := st.Add(context.Background(), uint64(i+1), b, nil); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -280,39 +280,12 @@ func (m *matchPhrase) match(r fieldGetter) bool {
 	return false
 }
 
-// matchPrefix is a keyword with only trailing "*" (the engine's i("..."*)).
-type matchPrefix struct {
-	lower    string
-	startTok bool
-}
-
-func newPrefixMatcher(text string) *matchPrefix {
-	l := lowerText(text)
-	first, _ := utf8.DecodeRuneInString(l)
-	return &matchPrefix{lower: l, startTok: isTokenRune(first)}
-}
-
-func (m *matchPrefix) match(r fieldGetter) bool {
-	raw := r.fieldValue(event.FieldRaw)
-	if len(m.lower) > len(raw) {
-		return false
-	}
-	s := lowerText(raw)
-	for from := 0; from <= len(s)-len(m.lower); {
-		i := strings.Index(s[from:], m.lower)
-		if i < 0 {
-			return false
-		}
-		at := from + i
-		from = at + 1
-		if m.startTok && at > 0 {
-			if prev, _ := utf8.DecodeLastRuneInString(s[:at]); isBlocking(prev) {
-				continue
-			}
-		}
-		return true
-	}
-	return false
+// newPrefixMatcher matches a keyword with only a trailing "*" (the engine's
+// i("..."*)): a phrase whose end need not be a token boundary.
+func newPrefixMatcher(text string) *matchPhrase {
+	m := newPhraseMatcher(text)
+	m.endTok = false
+	return m
 }
 
 // matchWildcard is a keyword with wildcards anywhere, simulated as an NFA

@@ -115,7 +115,7 @@ func TestScopeSemantics(t *testing.T) {
 			b.Fields = append(b.Fields, event.Field{Name: "env", Value: c.env})
 		}
 		b.Events = []event.Event{{Time: now.Add(-time.Duration(i) * time.Second).UnixNano(), Raw: c.raw}}
-		if _, err := st.Add(context.Background(), uint64(i+1), b, nil); err != nil {
+		if err := st.Add(context.Background(), uint64(i+1), b, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

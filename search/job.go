@@ -98,6 +98,8 @@ func (j *Job) run(ctx context.Context) {
 		MaxMessages: j.m.cfg.MaxMessages,
 		Location:    j.req.Location,
 		Now:         start,
+		// The histogram counts every match; the job keeps what it shows.
+		SkipMatchCount: true,
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -143,7 +145,7 @@ func (j *Job) run(ctx context.Context) {
 		j.errs = append(j.errs, err.Error())
 		status = "error"
 		j.m.cfg.Logger.Warn("search job failed", "id", j.ID, "err", err)
-	case !j.plan.IsAggregate() && len(j.messages) >= j.m.cfg.MaxMessages:
+	case !j.plan.IsAggregate() && len(j.messages) >= j.m.cfg.MaxMessages && j.histogramTotal() > int64(len(j.messages)):
 		j.state = StateForcePaused
 		j.warns = append(j.warns, fmt.Sprintf("the search stopped after %d messages, the limit for non-aggregate searches; narrow the time range or add an aggregate", len(j.messages)))
 	default:
@@ -155,6 +157,16 @@ func (j *Job) run(ctx context.Context) {
 }
 
 var errJobFull = errors.New("job result limit reached")
+
+// histogramTotal is the number of matching messages the histogram counted.
+// The caller holds j.mu.
+func (j *Job) histogramTotal() int64 {
+	var n int64
+	for _, b := range j.histogram {
+		n += b.Count
+	}
+	return n
+}
 
 // jobSink receives the plan's output.
 type jobSink Job
@@ -229,10 +241,18 @@ var standardTypes = map[string]string{
 	"_messagecount": "int",
 }
 
+// pageBounds returns [offset, offset+limit) clipped to [0, n), without
+// overflowing for a huge offset or limit.
+func pageBounds(offset, limit, n int) (lo, hi int) {
+	lo = min(max(offset, 0), n)
+	return lo, lo + min(max(limit, 0), n-lo)
+}
+
 // Messages returns messages [offset, offset+limit), newest first.
 func (j *Job) Messages(offset, limit int) Page {
 	j.mu.Lock()
-	rows := j.messages[min(offset, len(j.messages)):min(offset+limit, len(j.messages))]
+	lo, hi := pageBounds(offset, limit, len(j.messages))
+	rows := j.messages[lo:hi]
 	j.mu.Unlock()
 	var names []string
 	seen := map[string]bool{}
@@ -263,7 +283,8 @@ func (j *Job) Messages(offset, limit int) Page {
 // Records returns records [offset, offset+limit) in the query's order.
 func (j *Job) Records(offset, limit int) Page {
 	j.mu.Lock()
-	rows := j.records[min(offset, len(j.records)):min(offset+limit, len(j.records))]
+	lo, hi := pageBounds(offset, limit, len(j.records))
+	rows := j.records[lo:hi]
 	fields := j.recFields
 	j.mu.Unlock()
 	page := Page{Rows: make([]map[string]string, len(rows))}

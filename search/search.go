@@ -120,7 +120,7 @@ func (m *Manager) Close() {
 // janitor forgets jobs nobody polled for IdleTimeout.
 func (m *Manager) janitor() {
 	defer m.wg.Done()
-	t := time.NewTicker(min(m.cfg.IdleTimeout/4, 5*time.Second))
+	t := time.NewTicker(min(max(m.cfg.IdleTimeout/4, time.Millisecond), 5*time.Second))
 	defer t.Stop()
 	for {
 		select {

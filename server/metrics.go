@@ -47,6 +47,18 @@ func (s *Server) registerGauges() {
 	m.NewGauge(`dohyo_engine_partitions`, func() float64 { return float64(engine().Partitions) })
 	m.NewGauge(`dohyo_engine_dropped_rows_too_old`, func() float64 { return float64(engine().DroppedTooOld) })
 	m.NewGauge(`dohyo_engine_dropped_rows_too_new`, func() float64 { return float64(engine().DroppedTooNew) })
+	m.NewGauge(`dohyo_engine_rows_added`, func() float64 { return float64(engine().RowsAdded) })
+	// What the guard changed so the engine keeps rows it would drop
+	// (monotonic, though exposed as gauges read from the store).
+	for kind, get := range map[string]func(store.Adjustments) int{
+		"time_too_old":   func(a store.Adjustments) int { return a.TimeTooOld },
+		"time_too_new":   func(a store.Adjustments) int { return a.TimeTooNew },
+		"truncated":      func(a store.Adjustments) int { return a.Truncated },
+		"fields_dropped": func(a store.Adjustments) int { return a.FieldsDropped },
+		"field_renamed":  func(a store.Adjustments) int { return a.Renamed },
+	} {
+		m.NewGauge(fmt.Sprintf(`dohyo_ingest_adjusted_events_total{kind=%q}`, kind), func() float64 { return float64(get(engine().Adjustments)) })
+	}
 	m.NewGauge(`dohyo_ready`, func() float64 {
 		select {
 		case <-s.applier.Ready():

@@ -437,20 +437,11 @@ func (s *Server) admit() *httpsource.Refusal {
 	return nil
 }
 
-func (s *Server) onApplied(b *event.Batch, adj store.Adjustments) {
-	m := s.metrics
-	add := func(kind string, n int) {
-		if n > 0 {
-			m.GetOrCreateCounter(fmt.Sprintf(`dohyo_ingest_adjusted_events_total{kind=%q}`, kind)).Add(n)
-		}
+func (s *Server) onApplied(b *event.Batch, skipped int) {
+	if skipped > 0 {
+		s.metrics.GetOrCreateCounter(`dohyo_wal_replay_skipped_events_total`).Add(skipped)
 	}
-	add("time_too_old", adj.TimeTooOld)
-	add("time_too_new", adj.TimeTooNew)
-	add("truncated", adj.Truncated)
-	add("fields_dropped", adj.FieldsDropped)
-	add("field_renamed", adj.Renamed)
-	add("replay_skipped", adj.Skipped)
-	m.GetOrCreateCounter(`dohyo_store_events_added_total`).Add(len(b.Events) - adj.Skipped)
+	s.metrics.GetOrCreateCounter(`dohyo_wal_applied_events_total`).Add(len(b.Events) - skipped)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -78,16 +78,16 @@ const MessageField = "_msg"
 // messageFieldIndex is the position of MessageField in every Row.
 const messageFieldIndex = 4
 
-// Rows converts the batch with WAL sequence seq into engine rows, calling
-// emit for each; the row is only valid during the call. Events whose row id
-// skip reports (when skip is not nil) are left out.
-func (g *Guard) Rows(seq uint64, b *event.Batch, skip func(rowID uint64) bool, emit func(*Row)) Adjustments {
+// Rows converts events [lo, hi) of the batch with WAL sequence seq into
+// engine rows, calling emit for each; the row is only valid during the call.
+// Events whose row id skip reports (when skip is not nil) are left out.
+func (g *Guard) Rows(seq uint64, b *event.Batch, lo, hi int, skip func(rowID uint64) bool, emit func(*Row)) Adjustments {
 	var adj Adjustments
 	minT, maxT := g.timeBounds()
 	receiptMs := strconv.FormatInt(b.ReceiptTime/int64(time.Millisecond), 10)
 	src := &b.Source
 	var row Row
-	for i := range b.Events {
+	for i := lo; i < hi; i++ {
 		e := &b.Events[i]
 		rid := event.RowID(seq, i)
 		if skip != nil && skip(rid) {

@@ -16,19 +16,21 @@ import (
 // Store is a log storage engine.
 type Store interface {
 	// Add hands the batch with WAL sequence seq to the engine. Each row
-	// carries event.RowID(seq, i) in event.FieldRowID. Add returns once the
-	// engine has taken the rows; they become searchable within seconds and
-	// durable only after the next Sync. Add adjusts rows the engine would
-	// drop (see Guard) and reports what it changed in the returned counts.
-	// When skip is not nil, events whose row id it reports are left out (a
-	// WAL replay skips the rows the engine already has).
-	Add(ctx context.Context, seq uint64, b *event.Batch, skip func(rowID uint64) bool) (Adjustments, error)
+	// carries event.RowID(seq, i) in event.FieldRowID. The rows may still be
+	// on their way into the engine when Add returns (b must not change
+	// afterwards); they become searchable within seconds, and durable after
+	// the next Sync. Add adjusts rows the engine would drop (see Guard) and
+	// counts the changes in Stats().Adjustments. When skip is not nil,
+	// events whose row id it reports are left out (a WAL replay skips the
+	// rows the engine already has); it may be called from other goroutines.
+	Add(ctx context.Context, seq uint64, b *event.Batch, skip func(rowID uint64) bool) error
 
-	// Sync makes every row added before the call durable: after it returns,
-	// a crash loses none of them.
+	// Sync makes every row of every Add that returned before the call
+	// durable: after it returns, a crash loses none of them.
 	Sync(ctx context.Context) error
 
-	// Flush makes every row added before the call searchable (not durable).
+	// Flush makes every row of every Add that returned before the call
+	// searchable (not durable).
 	Flush()
 
 	// Query runs a LogsQL query and streams result blocks to fn. fn may be
@@ -117,6 +119,11 @@ type Stats struct {
 	// DroppedTooOld and DroppedTooNew count rows the engine dropped for
 	// their timestamp despite the guard (should stay zero).
 	DroppedTooOld, DroppedTooNew uint64
+	// RowsAdded counts rows handed to the engine since the store opened.
+	RowsAdded uint64
+	// Adjustments counts, since the store opened, what the guard changed so
+	// the engine would keep rows.
+	Adjustments Adjustments
 }
 
 // Adjustments counts what Add changed so the engine would keep the rows.

@@ -23,8 +23,9 @@ type ApplierOptions struct {
 	// SyncInterval is the minimum spacing of store.Sync barriers; default 5s.
 	SyncInterval time.Duration
 	Logger       *slog.Logger
-	// OnApplied, if set, is called after each batch is handed to the store.
-	OnApplied func(b *event.Batch, adj store.Adjustments)
+	// OnApplied, if set, is called after each batch is handed to the store,
+	// with the number of its rows a replay skipped.
+	OnApplied func(b *event.Batch, skipped int)
 }
 
 // Applier moves batches from the WAL into the store.
@@ -437,25 +438,34 @@ func (a *Applier) apply(ctx context.Context, seq uint64, payload []byte) error {
 		a.markApplied(seq)
 		return nil
 	}
+	// The rows to skip are known here, before the store takes the batch,
+	// so that they are counted when it is handed over.
 	var skip func(uint64) bool
+	skipped := 0
 	if a.skip != nil && seq <= a.replayEnd {
 		if ids := a.skip[b.Tenant]; len(ids) > 0 {
-			skip = func(id uint64) bool {
-				_, ok := ids[id]
-				return ok
+			for i := range b.Events {
+				if _, ok := ids[event.RowID(seq, i)]; ok {
+					skipped++
+				}
+			}
+			if skipped > 0 {
+				skip = func(id uint64) bool {
+					_, ok := ids[id]
+					return ok
+				}
 			}
 		}
 	}
-	adj, err := a.o.Store.Add(ctx, seq, b, skip)
-	if err != nil {
+	if err := a.o.Store.Add(ctx, seq, b, skip); err != nil {
 		return fmt.Errorf("wal applier: store add (seq %d): %w", seq, err)
 	}
 	a.nBatches.Add(1)
-	a.nRows.Add(uint64(len(b.Events) - adj.Skipped))
-	a.nSkipped.Add(uint64(adj.Skipped))
+	a.nRows.Add(uint64(len(b.Events) - skipped))
+	a.nSkipped.Add(uint64(skipped))
 	a.markApplied(seq)
 	if a.o.OnApplied != nil {
-		a.o.OnApplied(b, adj)
+		a.o.OnApplied(b, skipped)
 	}
 	return nil
 }

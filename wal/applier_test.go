@@ -157,10 +157,10 @@ func TestApplierAppliesAndCheckpoints(t *testing.T) {
 	var hooked atomic.Int64
 	a := NewApplier(ApplierOptions{
 		WAL: w, Store: st, SyncInterval: 20 * time.Millisecond, Logger: quietLogger(),
-		OnApplied: func(b *event.Batch, adj store.Adjustments) {
+		OnApplied: func(b *event.Batch, skipped int) {
 			hooked.Add(int64(len(b.Events)))
-			if adj.Skipped != 0 {
-				t.Errorf("live batch had %d rows skipped", adj.Skipped)
+			if skipped != 0 {
+				t.Errorf("live batch had %d rows skipped", skipped)
 			}
 		},
 	})
@@ -209,15 +209,15 @@ type lossyStore struct {
 	addErr  error
 }
 
-func (l *lossyStore) Add(ctx context.Context, seq uint64, b *event.Batch, skip func(uint64) bool) (store.Adjustments, error) {
+func (l *lossyStore) Add(ctx context.Context, seq uint64, b *event.Batch, skip func(uint64) bool) error {
 	l.mu.Lock()
 	drop, odd, addErr := l.drop[seq], l.dropOdd[seq], l.addErr
 	l.mu.Unlock()
 	if addErr != nil {
-		return store.Adjustments{}, addErr
+		return addErr
 	}
 	if drop {
-		return store.Adjustments{}, nil
+		return nil
 	}
 	if odd {
 		inner := skip
@@ -331,7 +331,7 @@ func TestDrainThenReopenReplaysNothing(t *testing.T) {
 	w = openWAL(t, Options{Dir: walDir})
 	var applied atomic.Int64
 	a = NewApplier(ApplierOptions{WAL: w, Store: st, Logger: quietLogger(),
-		OnApplied: func(*event.Batch, store.Adjustments) { applied.Add(1) }})
+		OnApplied: func(*event.Batch, int) { applied.Add(1) }})
 	cancel, done := startApplier(t, a)
 	<-a.Ready()
 	if s := a.Stats(); s.ReplayedBatches != 0 || applied.Load() != 0 {
@@ -396,12 +396,12 @@ type syncNote struct {
 	checkpoint uint64
 }
 
-func (r *recordingStore) Add(ctx context.Context, seq uint64, b *event.Batch, skip func(uint64) bool) (store.Adjustments, error) {
-	adj, err := r.Store.Add(ctx, seq, b, skip)
+func (r *recordingStore) Add(ctx context.Context, seq uint64, b *event.Batch, skip func(uint64) bool) error {
+	err := r.Store.Add(ctx, seq, b, skip)
 	r.mu.Lock()
 	r.added = seq
 	r.mu.Unlock()
-	return adj, err
+	return err
 }
 
 func (r *recordingStore) Sync(ctx context.Context) error {

@@ -37,10 +37,11 @@ import (
 
 	"github.com/dohyo/dohyo/event"
 	"github.com/dohyo/dohyo/ingest"
+	"github.com/dohyo/dohyo/store"
 )
 
 func main() {
-	mode := flag.String("mode", "http", "native, http or overload")
+	mode := flag.String("mode", "all", "all (each mode in its own process, then a report), native, http or overload")
 	events := flag.Int("events", 1_000_000, "events to ingest (native, http)")
 	dir := flag.String("dir", "", "data folder (default: a new temporary one, removed afterwards)")
 	fsync := flag.String("fsync", "always", "WAL fsync policy (http, overload)")
@@ -49,6 +50,10 @@ func main() {
 	bin := flag.String("dohyo", "bin/dohyo", "dohyo binary (http, overload)")
 	flag.Parse()
 
+	if *mode == "all" {
+		runAll(*events, *bin, *fsync, *duration)
+		return
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "dohyo-bench-ingest")
 		check(err)
@@ -72,6 +77,43 @@ func main() {
 	res["gomaxprocs"] = runtime.GOMAXPROCS(0)
 	out, _ := json.Marshal(res)
 	fmt.Println(string(out))
+}
+
+// runAll runs each mode in its own process and prints the report.
+func runAll(events int, bin, fsync string, duration time.Duration) {
+	self, err := os.Executable()
+	check(err)
+	run := func(args ...string) map[string]any {
+		cmd := exec.Command(self, args...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		check(err)
+		var res map[string]any
+		check(json.Unmarshal(out, &res))
+		fmt.Fprintf(os.Stderr, "%s\n", out)
+		return res
+	}
+	ev := fmt.Sprint(events)
+	native := run("-mode", "native", "-events", ev)
+	httpRes := run("-mode", "http", "-events", ev, "-dohyo", bin, "-fsync", fsync)
+	httpInterval := run("-mode", "http", "-events", ev, "-dohyo", bin, "-fsync", "100ms")
+	f := func(m map[string]any, k string) float64 { v, _ := m[k].(float64); return v }
+	fmt.Printf("| path | events/s | MB/s | ratio to engine | peak RSS (MiB) | disk bytes/event |\n|---|---|---|---|---|---|\n")
+	fmt.Printf("| engine's own ingest (2 goroutines) | %.0f | %.1f | 1.00 | %.0f (incl. the parsed input held in memory) | %.1f |\n",
+		f(native, "events_per_s"), f(native, "mb_per_s"), f(native, "bench_process_peak_rss_mib"), f(native, "disk_bytes_per_event"))
+	for _, r := range []struct {
+		name string
+		m    map[string]any
+	}{{"dohyo HTTP source, fsync " + fsync, httpRes}, {"dohyo HTTP source, fsync 100ms", httpInterval}} {
+		fmt.Printf("| %s | %.0f | %.1f | %.2f | %.0f | %.1f |\n", r.name, f(r.m, "events_per_s"), f(r.m, "mb_per_s"),
+			f(r.m, "events_per_s")/f(native, "events_per_s"), f(r.m, "server_peak_rss_mib"), f(r.m, "disk_bytes_per_event"))
+	}
+	// Overload: the producer at 10x the sustainable rate measured above.
+	sustainable := f(httpRes, "events_per_s")
+	over := run("-mode", "overload", "-events", fmt.Sprint(min(events, 500_000)), "-dohyo", bin, "-fsync", fsync,
+		"-duration", duration.String(), "-rate", fmt.Sprint(int(10*sustainable)))
+	fmt.Printf("\noverload: producer aiming at %.0f events/s (10x) for %s: %.0f events/s acknowledged, %.0f requests ok, %.0f refused with 429, %.0f failed, server peak RSS %.0f MiB\n",
+		10*sustainable, duration, f(over, "events_per_s"), f(over, "requests_ok"), f(over, "requests_429"), f(over, "requests_failed"), f(over, "server_peak_rss_mib"))
 }
 
 func check(err error) {
@@ -114,8 +156,9 @@ func rawBytes(lines []string) int64 {
 	return n
 }
 
-// runNative hands the events, parsed the way dohyo parses them, straight to
-// the engine from 2 goroutines: the engine's own ingest rate.
+// runNative hands the events, parsed the way dohyo parses them and laid out
+// as the same rows dohyo stores, straight to the engine from 2 goroutines:
+// the engine's own ingest rate for exactly what dohyo asks of it.
 func runNative(dir string, lines []string) map[string]any {
 	// Parse first (not timed): the engine's own ingest would also get
 	// parsed fields.
@@ -125,6 +168,7 @@ func runNative(dir string, lines []string) map[string]any {
 	})
 	check(err)
 	check(flagParseOnce())
+	src := event.Source{ID: "0123456789ABCDEF", Name: "bench", Category: "bench/mixed", Collector: "dohyo"}
 	s := logstorage.MustOpenStorage(filepath.Join(dir, "engine"), &logstorage.StorageConfig{Retention: 30 * 24 * time.Hour, FlushInterval: time.Second})
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -135,24 +179,23 @@ func runNative(dir string, lines []string) map[string]any {
 			defer wg.Done()
 			lr := logstorage.GetLogRows(nil, nil, nil, nil, "")
 			defer logstorage.PutLogRows(lr)
+			// The same rows dohyo stores: its guard lays them out.
+			g := store.Guard{Retention: 30 * 24 * time.Hour, FutureRetention: 48 * time.Hour, Now: time.Now}
 			var fs []logstorage.Field
-			for i := w; i < len(evs); i += workers {
-				e := &evs[i]
-				fs = append(fs[:0],
-					logstorage.Field{Name: event.FieldSourceCategory, Value: "bench/mixed"},
-					logstorage.Field{Name: event.FieldSourceHost, Value: "bench"},
-					logstorage.Field{Name: event.FieldSource, Value: "bench"},
-					logstorage.Field{Name: event.FieldCollector, Value: "dohyo"},
-					logstorage.Field{Name: "_msg", Value: e.Raw},
-				)
-				for _, f := range e.Fields {
-					fs = append(fs, logstorage.Field{Name: f.Name, Value: f.Value})
-				}
-				lr.MustAdd(logstorage.TenantID{}, e.Time, fs, 4)
-				if lr.NeedFlush() {
-					s.MustAddRows(lr)
-					lr.ResetKeepSettings()
-				}
+			const chunk = 1000
+			for lo := w * chunk; lo < len(evs); lo += workers * chunk {
+				b := &event.Batch{ReceiptTime: recv.UnixNano(), Source: src, Events: evs[lo:min(lo+chunk, len(evs))]}
+				g.Rows(uint64(lo/chunk+1), b, 0, len(b.Events), nil, func(r *store.Row) {
+					fs = fs[:0]
+					for _, f := range r.Fields {
+						fs = append(fs, logstorage.Field{Name: f.Name, Value: f.Value})
+					}
+					lr.MustAdd(logstorage.TenantID{}, r.Time, fs, store.StreamFieldCount)
+					if lr.NeedFlush() {
+						s.MustAddRows(lr)
+						lr.ResetKeepSettings()
+					}
+				})
 			}
 			s.MustAddRows(lr)
 		}()
@@ -221,6 +264,9 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 	if duration > 0 {
 		// A small lag allowance shows the back-pressure within the run.
 		args = append(args, "--max-wal-lag", "256MiB")
+	}
+	if p := os.Getenv("DOHYO_BENCH_CPU_PROFILE"); p != "" {
+		args = append(args, "--cpu-profile", p)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "DOHYO_BOOTSTRAP_ACCESS_KEY=bench-access:bench-access-key-0123456789")

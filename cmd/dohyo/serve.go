@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -25,6 +26,7 @@ type serveFlags struct {
 	maxInflight, maxWALLag, minFreeDisk         string
 	engineMemory, syncInterval                  string
 	logLevel, logFormat                         string
+	cpuProfile                                  string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
@@ -47,6 +49,8 @@ func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
 	fl.StringVar(&f.syncInterval, "engine-sync-interval", "5s", "spacing of the engine's durability barriers; the WAL is trimmed up to the barrier before the last one")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	fl.MarkHidden("cpu-profile")
 }
 
 // config turns the flags into a server configuration.
@@ -175,6 +179,17 @@ to choose them instead.`,
 			cfg, err := f.config(cmd.ErrOrStderr())
 			if err != nil {
 				return err
+			}
+			if f.cpuProfile != "" {
+				pf, err := os.Create(f.cpuProfile)
+				if err != nil {
+					return fmt.Errorf("--cpu-profile: %w", err)
+				}
+				defer pf.Close()
+				if err := pprof.StartCPUProfile(pf); err != nil {
+					return fmt.Errorf("--cpu-profile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
 			}
 			return runServer(cmd.Context(), cfg, cmd.OutOrStdout(), nil)
 		},

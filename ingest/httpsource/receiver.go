@@ -5,7 +5,6 @@ package httpsource
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/dohyo/dohyo/catalog"
 	"github.com/dohyo/dohyo/event"
 	"github.com/dohyo/dohyo/ingest"
+	"github.com/dohyo/dohyo/internal/httperr"
 )
 
 // Appender makes a batch durable (the WAL).
@@ -91,6 +91,11 @@ func New(cfg Config, wal Appender, sources Sources, admit Admission) *Receiver {
 	if cfg.Collector == "" {
 		cfg.Collector = "dohyo"
 	}
+	// A zero limit means its default (ingest.Limits); ReadBody and Parse
+	// apply that themselves, but the Content-Length check reads it here.
+	if cfg.Limits.MaxBodyBytes <= 0 {
+		cfg.Limits.MaxBodyBytes = ingest.DefaultLimits().MaxBodyBytes
+	}
 	return &Receiver{cfg: cfg, wal: wal, sources: sources, admit: admit, reCache: make(map[string]*regexp.Regexp)}
 }
 
@@ -103,20 +108,8 @@ func (rc *Receiver) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("/receiver/v1/http/{token}", rc.ServeHTTP)
 }
 
-// Error is the JSON error body (the Sumo API's envelope).
-type Error struct {
-	Status  int    `json:"status"`
-	ID      string `json:"id"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-var errIDs atomic.Uint64
-
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(Error{Status: status, ID: fmt.Sprintf("R%08X", errIDs.Add(1)), Code: code, Message: msg})
+	httperr.Write(w, status, code, msg)
 }
 
 // ServeHTTP implements http.Handler.
@@ -228,11 +221,13 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 		return http.StatusRequestEntityTooLarge, "payload.too.large",
 			fmt.Sprintf("request body is %d bytes, over the limit of %d bytes", r.ContentLength, lim.MaxBodyBytes)
 	}
+	// Bytes read from the client are charged as they arrive. Once the body
+	// is decoded, the charge becomes the decoded size: the wire bytes are
+	// garbage by then. (While decoding, both are held; the decoded ones are
+	// bounded by the decompression limit.)
 	br := &budgetReader{r: r.Body, rc: rc}
-	defer func() { rc.inflight.Add(-br.charged) }()
-	// ReadBody charges the compressed bytes; the decompressed ones are
-	// charged below, once known.
 	body, err := ingest.ReadBody(br, r.Header.Get("Content-Encoding"), lim)
+	rc.inflight.Add(-br.charged)
 	if err != nil {
 		return rc.bodyError(err)
 	}
@@ -261,7 +256,7 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 		return http.StatusOK, "", ""
 	}
 	b.Events = events
-	payload := b.AppendBinary(make([]byte, 0, len(body)+len(events)*64))
+	payload := b.AppendBinary(make([]byte, 0, b.EncodedSize()))
 	if _, err := rc.wal.Append(ctx, payload); err != nil {
 		m.rejected("wal_error")
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {

@@ -15,9 +15,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -55,10 +57,23 @@ type Store struct {
 	touched map[string]struct{}
 	closed  bool
 
-	// lr is reused by Add, which the WAL applier calls from one goroutine.
-	addMu sync.Mutex
-	lr    *logstorage.LogRows
-	buf   []logstorage.Field
+	// Rows are converted and handed to the engine by writer goroutines: the
+	// engine turns rows into in-memory parts (tokenising, compressing) in
+	// the goroutine that adds them, so several writers use several cores
+	// even when one goroutine (the WAL applier) calls Add. pending counts
+	// the chunks not yet taken; Sync, Flush and Close wait for it to reach
+	// zero. addLock is held shared by Add and exclusively by Close, so that
+	// Close never closes work under a running Add.
+	addLock     sync.RWMutex
+	work        chan chunk
+	writers     sync.WaitGroup
+	pendingMu   sync.Mutex
+	pendingCond *sync.Cond
+	pending     int
+
+	rowsAdded atomic.Uint64
+	adjMu     sync.Mutex
+	adj       store.Adjustments
 }
 
 var _ store.Store = (*Store)(nil)
@@ -93,7 +108,7 @@ func Open(path string, cfg Config) (st *Store, err error) {
 		FlushInterval:         time.Second,
 		MinFreeDiskSpaceBytes: cfg.MinFreeDiskSpace,
 	})
-	return &Store{
+	st = &Store{
 		path: path,
 		s:    s,
 		guard: store.Guard{
@@ -103,49 +118,119 @@ func Open(path string, cfg Config) (st *Store, err error) {
 		},
 		log:     cfg.Logger,
 		touched: make(map[string]struct{}),
-		lr:      logstorage.GetLogRows(nil, nil, nil, nil, ""),
-	}, nil
+	}
+	st.pendingCond = sync.NewCond(&st.pendingMu)
+	n := max(runtime.GOMAXPROCS(0), 2)
+	st.work = make(chan chunk, n)
+	for range n {
+		st.writers.Add(1)
+		go st.writer()
+	}
+	return st, nil
+}
+
+// chunk is a slice of a batch's events for a writer.
+type chunk struct {
+	seq    uint64
+	b      *event.Batch
+	lo, hi int
+	skip   func(uint64) bool
+}
+
+// chunkEvents is how many events a writer takes at once: enough to make
+// the per-chunk costs small, few enough to spread a big batch over writers.
+const chunkEvents = 2048
+
+// writer converts chunks into engine rows and adds them.
+func (st *Store) writer() {
+	defer st.writers.Done()
+	lr := logstorage.GetLogRows(nil, nil, nil, nil, "")
+	defer logstorage.PutLogRows(lr)
+	var fs []logstorage.Field
+	for c := range st.work {
+		tenant := logstorage.TenantID{AccountID: c.b.Tenant}
+		adj := st.guard.Rows(c.seq, c.b, c.lo, c.hi, c.skip, func(r *store.Row) {
+			fs = fs[:0]
+			for _, f := range r.Fields {
+				fs = append(fs, logstorage.Field{Name: f.Name, Value: f.Value})
+			}
+			// MustAdd copies the row: r is reused for the next one.
+			lr.MustAdd(tenant, r.Time, fs, store.StreamFieldCount)
+			if lr.NeedFlush() {
+				st.s.MustAddRows(lr)
+				lr.ResetKeepSettings()
+			}
+		})
+		if lr.RowsCount() > 0 {
+			st.s.MustAddRows(lr)
+			lr.ResetKeepSettings()
+		}
+		st.rowsAdded.Add(uint64(c.hi - c.lo - adj.Skipped))
+		if adj != (store.Adjustments{}) {
+			st.adjMu.Lock()
+			st.adj = st.adj.Add(adj)
+			st.adjMu.Unlock()
+		}
+		st.pendingMu.Lock()
+		st.pending--
+		if st.pending == 0 {
+			st.pendingCond.Broadcast()
+		}
+		st.pendingMu.Unlock()
+	}
+}
+
+// submit queues a chunk for the writers; it blocks while they are busy,
+// which bounds the batches held in memory.
+func (st *Store) submit(c chunk) {
+	st.pendingMu.Lock()
+	st.pending++
+	st.pendingMu.Unlock()
+	st.work <- c
+}
+
+// waitPending returns once every chunk submitted before the call is in the
+// engine.
+func (st *Store) waitPending() {
+	st.pendingMu.Lock()
+	for st.pending > 0 {
+		st.pendingCond.Wait()
+	}
+	st.pendingMu.Unlock()
 }
 
 // Add implements store.Store.
-func (st *Store) Add(ctx context.Context, seq uint64, b *event.Batch, skip func(uint64) bool) (store.Adjustments, error) {
+func (st *Store) Add(ctx context.Context, seq uint64, b *event.Batch, skip func(uint64) bool) error {
 	if err := ctx.Err(); err != nil {
-		return store.Adjustments{}, err
+		return err
 	}
+	st.addLock.RLock()
+	defer st.addLock.RUnlock()
 	st.mu.Lock()
 	closed := st.closed
 	st.mu.Unlock()
 	if closed {
-		return store.Adjustments{}, store.ErrClosed
+		return store.ErrClosed
 	}
-	st.addMu.Lock()
-	defer st.addMu.Unlock()
-	tenant := logstorage.TenantID{AccountID: b.Tenant}
-	days := make(map[int64]struct{}, 1)
-	adj := st.guard.Rows(seq, b, skip, func(r *store.Row) {
-		fs := st.buf[:0]
-		for _, f := range r.Fields {
-			fs = append(fs, logstorage.Field{Name: f.Name, Value: f.Value})
-		}
-		st.buf = fs
-		days[r.Time/int64(24*time.Hour)] = struct{}{}
-		st.lr.MustAdd(tenant, r.Time, fs, store.StreamFieldCount)
-		if st.lr.NeedFlush() {
-			st.s.MustAddRows(st.lr)
-			st.lr.ResetKeepSettings()
-		}
-	})
-	if st.lr.RowsCount() > 0 {
-		st.s.MustAddRows(st.lr)
-		st.lr.ResetKeepSettings()
+	// Mark the partitions first: Sync snapshots the ones marked, after
+	// waiting for the queued chunks. The guard may store a row at its
+	// receipt time instead, so mark that day too.
+	days := map[int64]struct{}{b.ReceiptTime / nsPerDay: {}}
+	for i := range b.Events {
+		days[b.Events[i].Time/nsPerDay] = struct{}{}
 	}
 	st.mu.Lock()
 	for d := range days {
 		st.touched[partitionName(d)] = struct{}{}
 	}
 	st.mu.Unlock()
-	return adj, nil
+	for lo := 0; lo < len(b.Events); lo += chunkEvents {
+		st.submit(chunk{seq: seq, b: b, lo: lo, hi: min(lo+chunkEvents, len(b.Events)), skip: skip})
+	}
+	return nil
 }
+
+const nsPerDay = int64(24 * time.Hour)
 
 // partitionName is the engine's name for the per-day partition of day d.
 func partitionName(day int64) string {
@@ -168,6 +253,7 @@ func (st *Store) Sync(ctx context.Context) error {
 	if len(touched) == 0 {
 		return nil
 	}
+	st.waitPending()
 	st.s.DebugFlush()
 	active := make(map[string]bool)
 	for _, name := range st.s.PartitionList() {
@@ -196,7 +282,10 @@ func (st *Store) Sync(ctx context.Context) error {
 }
 
 // Flush implements store.Store.
-func (st *Store) Flush() { st.s.DebugFlush() }
+func (st *Store) Flush() {
+	st.waitPending()
+	st.s.DebugFlush()
+}
 
 // hidePipe drops the bookkeeping and ingest-time JSON fields from results.
 // Filters before it may still use them, which the engine's own hidden-field
@@ -365,7 +454,15 @@ func (st *Store) Stats() store.Stats {
 		ReadOnly:       ss.IsReadOnly,
 		DroppedTooOld:  ss.RowsDroppedTooSmallTimestamp,
 		DroppedTooNew:  ss.RowsDroppedTooBigTimestamp,
+		RowsAdded:      st.rowsAdded.Load(),
+		Adjustments:    st.adjustments(),
 	}
+}
+
+func (st *Store) adjustments() store.Adjustments {
+	st.adjMu.Lock()
+	defer st.adjMu.Unlock()
+	return st.adj
 }
 
 // Close implements store.Store.
@@ -377,10 +474,13 @@ func (st *Store) Close() error {
 	}
 	st.closed = true
 	st.mu.Unlock()
-	st.addMu.Lock()
-	defer st.addMu.Unlock()
+	// Wait for running Adds; what they queued is added before the engine
+	// closes.
+	st.addLock.Lock()
+	close(st.work)
+	st.addLock.Unlock()
+	st.writers.Wait()
 	st.s.MustClose()
-	logstorage.PutLogRows(st.lr)
 	return nil
 }
 

@@ -70,7 +70,7 @@ func collect(t *testing.T, st *Store, q store.Query) []map[string]string {
 func TestAddQueryRoundTrip(t *testing.T) {
 	st := openTest(t)
 	now := time.Now()
-	if _, err := st.Add(context.Background(), 1, testBatch(now, 10), nil); err != nil {
+	if err := st.Add(context.Background(), 1, testBatch(now, 10), nil); err != nil {
 		t.Fatal(err)
 	}
 	st.Flush()
@@ -121,7 +121,7 @@ func TestRowIDsAtOrAbove(t *testing.T) {
 	st := openTest(t)
 	now := time.Now()
 	for seq := uint64(1); seq <= 3; seq++ {
-		if _, err := st.Add(context.Background(), seq, testBatch(now, 4), nil); err != nil {
+		if err := st.Add(context.Background(), seq, testBatch(now, 4), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -153,10 +153,11 @@ func TestGuardKeepsRowsTheEngineWouldDrop(t *testing.T) {
 		{Time: now.UnixNano(), Raw: "longname", Fields: []event.Field{{Name: longName, Value: "v"}}},
 	}
 	b.Fields = []event.Field{{Name: strings.Repeat("f", 150), Value: "custom"}}
-	adj, err := st.Add(context.Background(), 1, b, nil)
-	if err != nil {
+	if err := st.Add(context.Background(), 1, b, nil); err != nil {
 		t.Fatal(err)
 	}
+	st.Flush()
+	adj := st.Stats().Adjustments
 	if adj.TimeTooOld != 1 || adj.TimeTooNew != 1 || adj.Truncated != 1 || adj.FieldsDropped != 1 || adj.Renamed != 4 {
 		t.Fatalf("adjustments = %+v", adj)
 	}
@@ -198,7 +199,7 @@ func TestSyncAndReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	if _, err := st.Add(context.Background(), 1, testBatch(now, 100), nil); err != nil {
+	if err := st.Add(context.Background(), 1, testBatch(now, 100), nil); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
