@@ -80,7 +80,7 @@ func DefaultConfig() Config {
 		MaxInflightBytes: 256 << 20,
 		MaxWALLag:        1 << 30,
 		MinFreeDisk:      1 << 30,
-		SyncInterval:     5 * time.Second,
+		SyncInterval:     15 * time.Second,
 		ShutdownTimeout:  30 * time.Second,
 		Search:           search.DefaultConfig(),
 	}

@@ -14,13 +14,13 @@ import (
 )
 
 // DefaultSyncInterval is the default minimum spacing of store.Sync barriers.
-const DefaultSyncInterval = 5 * time.Second
+const DefaultSyncInterval = 15 * time.Second
 
 // ApplierOptions configures an Applier.
 type ApplierOptions struct {
 	WAL   *WAL
 	Store store.Store
-	// SyncInterval is the minimum spacing of store.Sync barriers; default 5s.
+	// SyncInterval is the minimum spacing of store.Sync barriers; default 15s.
 	SyncInterval time.Duration
 	Logger       *slog.Logger
 	// OnApplied, if set, is called after each batch is handed to the store,

@@ -46,7 +46,7 @@ func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
 	fl.StringVar(&f.maxWALLag, "max-wal-lag", "1GiB", "how far the engine may fall behind the WAL before ingest answers 429")
 	fl.StringVar(&f.minFreeDisk, "min-free-disk", "1GiB", "free space floor of the data folder; below it ingest answers 429")
 	fl.StringVar(&f.engineMemory, "engine-memory", "0", "cap on the storage engine's caches (0 = 60% of RAM)")
-	fl.StringVar(&f.syncInterval, "engine-sync-interval", "5s", "spacing of the engine's durability barriers; the WAL is trimmed up to the barrier before the last one")
+	fl.StringVar(&f.syncInterval, "engine-sync-interval", "15s", "spacing of the engine's durability barriers (each forces its in-memory data to disk, which costs merge work); the WAL keeps the data of the last two intervals and replays it after a crash")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
