@@ -187,7 +187,7 @@ func TestSIGTERMDrainsAndFlushes(t *testing.T) {
 				for i := 0; i < 50; i++ {
 					fmt.Fprintf(&body, "termtest w%d n%d i%d\n", w, n, i)
 				}
-				resp, err := http.Post(src.URL, "text/plain", &body)
+				resp, err := testClient.Post(src.URL, "text/plain", &body)
 				if err != nil {
 					return
 				}

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,13 @@ import (
 
 // binary is the dohyo binary built once for all tests.
 var binary string
+
+// testClient talks to the servers under test; it accepts their self-signed
+// certificates (they listen on 127.0.0.1 only).
+var testClient = &http.Client{
+	Timeout:   60 * time.Second,
+	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "dohyo-e2e-bin")
@@ -105,7 +113,7 @@ func (p *proc) start() {
 	for {
 		if b, err := os.ReadFile(filepath.Join(p.dataDir, "server.addr")); err == nil && len(b) > 0 {
 			p.url = strings.TrimSpace(string(b))
-			if resp, err := http.Get(p.url + "/healthz"); err == nil {
+			if resp, err := testClient.Get(p.url + "/healthz"); err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == 200 {
 					return
@@ -166,7 +174,7 @@ func (p *proc) api(method, path string, body, out any) int {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		p.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -206,7 +214,7 @@ func post(t *testing.T, url string, body []byte, headers map[string]string) (int
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
 	}

@@ -60,6 +60,12 @@ func TestUploadFormatsAndSearchBack(t *testing.T) {
 	if n := p.waitCount("*", from, to, 9); n != 9 {
 		t.Fatalf("* | count = %d, want 9 (2 plain + 3 gzip + 2 multiline + 2 cloudtrail)", n)
 	}
+	// The engine indexes a new stream (here: a new category) on its own
+	// schedule, up to about a second after the stream's rows are
+	// searchable; wait for the index too.
+	for scope, n := range map[string]int{"_sourceCategory=e2e/app": 4, "_sourceCategory=e2e/override": 3, "_sourceCategory=aws/cloudtrail": 2} {
+		p.waitCount(scope, from, to, n)
+	}
 	checks := []struct {
 		q    string
 		want int
@@ -158,7 +164,7 @@ func TestReceiverErrors(t *testing.T) {
 		}
 	}
 	// GET is not an upload.
-	resp, err := http.Get(src.URL)
+	resp, err := testClient.Get(src.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +179,7 @@ func TestReceiverErrors(t *testing.T) {
 		if auth[0] != "" {
 			req.SetBasicAuth(auth[0], auth[1])
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +212,7 @@ func TestReceiverErrors(t *testing.T) {
 	}
 
 	// Rejections are counted by reason.
-	resp, err = http.Get(p.url + "/metrics")
+	resp, err = testClient.Get(p.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +231,7 @@ func TestBackPressureOnLowDisk(t *testing.T) {
 	p := startServer(t, "", "--min-free-disk", "1000TiB")
 	src := p.createSource("bp", "e2e/bp", nil)
 	req, _ := http.NewRequest("POST", src.URL, strings.NewReader("x\n"))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
