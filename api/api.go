@@ -30,7 +30,8 @@ type Config struct {
 
 // API holds the handlers.
 type API struct {
-	cfg Config
+	cfg      Config
+	sessions sessionState // session.go
 }
 
 // New returns the API.
@@ -39,7 +40,7 @@ func New(cfg Config) *API {
 		cfg.Logger = slog.Default()
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &API{cfg: cfg}
+	return &API{cfg: cfg, sessions: sessionState{limiter: newLoginLimiter()}}
 }
 
 // Routes registers the API's endpoints on mux.
@@ -64,8 +65,19 @@ func (a *API) Routes(mux *http.ServeMux) {
 	handle("GET /api/v1/search/jobs/{id}", a.jobStatus)
 	handle("GET /api/v1/search/jobs/{id}/messages", a.jobMessages)
 	handle("GET /api/v1/search/jobs/{id}/records", a.jobRecords)
+	handle("GET /api/v1/search/jobs/{id}/fields", a.jobFields)
 	handle("DELETE /api/v1/search/jobs/{id}", a.deleteJob)
+	handle("POST /api/v1/search/stream", a.streamSearch)
 	handle("POST /api/v1/query/explain", a.explain)
+
+	// The web UI's session (session.go); login is the one endpoint that
+	// needs no credentials.
+	mux.HandleFunc("POST /api/v1/login", a.login)
+	paths.Handle("/api/v1/login", http.NotFoundHandler())
+	handle("POST /api/v1/logout", a.logout)
+	handle("GET /api/v1/me", a.me)
+	a.uiRoutes(handle)     // ui.go
+	a.lookupRoutes(handle) // lookups.go
 
 	// Anything else under /api/ is answered in the API's own format, after
 	// authentication so that unauthenticated callers learn nothing.
@@ -92,8 +104,18 @@ func (a *API) authenticate(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, key, ok := r.BasicAuth()
 		if !ok {
-			w.Header().Set("WWW-Authenticate", `Basic realm="dohyo"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "credentials required: HTTP Basic auth with an access id and access key")
+			// The web UI's session cookie (session.go).
+			if p, s, handled := a.sessionAuth(w, r); handled {
+				return
+			} else if p != nil {
+				ctx := context.WithValue(r.Context(), principalKey{}, p)
+				h(w, r.WithContext(context.WithValue(ctx, sessionKey{}, s)))
+				return
+			}
+			if r.Header.Get(uiHeader) == "" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="dohyo"`)
+			}
+			writeError(w, http.StatusUnauthorized, "unauthorized", "credentials required: HTTP Basic auth with an access id and access key, or a session (POST /api/v1/login)")
 			return
 		}
 		p, err := a.cfg.Catalog.Authenticate(r.Context(), id, key)

@@ -19,6 +19,7 @@ import (
 	"github.com/dohyo/dohyo/event"
 	"github.com/dohyo/dohyo/internal/httperr"
 	"github.com/dohyo/dohyo/search"
+	"github.com/dohyo/dohyo/store"
 	"github.com/dohyo/dohyo/store/embedded"
 )
 
@@ -54,6 +55,13 @@ type env struct {
 // seconds from base, alternating between categories api/web and api/db.
 func newEnv(t *testing.T, publicURL string) *env {
 	t.Helper()
+	return newEnvWith(t, publicURL, search.Config{}, nil)
+}
+
+// newEnvWith is newEnv with a search configuration and, when st is not nil,
+// another store (the events are then not added).
+func newEnvWith(t *testing.T, publicURL string, scfg search.Config, st store.Store) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	cat, err := catalog.Open(ctx, filepath.Join(dir, "catalog.db"))
@@ -73,13 +81,31 @@ func newEnv(t *testing.T, publicURL string) *env {
 		t.Fatal(err)
 	}
 
+	now := time.Now()
+	base := now.Add(-2 * time.Hour).Truncate(time.Minute)
+	if st == nil {
+		st = newCorpusStore(t, dir, now, base)
+	}
+	scfg.Logger = quiet
+	mgr := search.NewManager(st, scfg)
+	t.Cleanup(mgr.Close)
+	mux := http.NewServeMux()
+	api.New(api.Config{Catalog: cat, Search: mgr, PublicURL: publicURL, Logger: quiet}).Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, cat: cat, user: &creds{uid, ukey}, base: base, from: base.Add(-time.Minute), to: now.Add(time.Minute), search: mgr}
+}
+
+// newCorpusStore opens an engine with nEvents events, one every 30 seconds
+// from base, alternating between categories api/web and api/db.
+func newCorpusStore(t *testing.T, dir string, now, base time.Time) store.Store {
+	t.Helper()
+	ctx := context.Background()
 	st, err := embedded.Open(filepath.Join(dir, "engine"), embedded.Config{Retention: 30 * 24 * time.Hour, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	now := time.Now()
-	base := now.Add(-2 * time.Hour).Truncate(time.Minute)
 	for k, cat := range []string{"api/web", "api/db"} {
 		b := &event.Batch{
 			ReceiptTime: now.UnixNano(),
@@ -93,14 +119,7 @@ func newEnv(t *testing.T, publicURL string) *env {
 		}
 	}
 	st.Flush()
-
-	mgr := search.NewManager(st, search.Config{Logger: quiet})
-	t.Cleanup(mgr.Close)
-	mux := http.NewServeMux()
-	api.New(api.Config{Catalog: cat, Search: mgr, PublicURL: publicURL, Logger: quiet}).Routes(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, cat: cat, user: &creds{uid, ukey}, base: base, from: base.Add(-time.Minute), to: now.Add(time.Minute), search: mgr}
+	return st
 }
 
 type response struct {

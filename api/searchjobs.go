@@ -37,11 +37,9 @@ func parseJobTime(s string, loc *time.Location) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func (a *API) createJob(w http.ResponseWriter, r *http.Request) {
-	var req createJobRequest
-	if !readJSONLenient(w, r, &req) {
-		return
-	}
+// searchRequest turns the body of a search request into a search.Request,
+// answering the error itself (Sumo's codes).
+func searchRequest(w http.ResponseWriter, req *createJobRequest) (search.Request, bool) {
 	tzName := req.TimeZone
 	if tzName == "" {
 		tzName = req.TimeZoneLower
@@ -51,32 +49,49 @@ func (a *API) createJob(w http.ResponseWriter, r *http.Request) {
 		var err error
 		if loc, err = time.LoadLocation(tzName); err != nil {
 			writeError(w, http.StatusBadRequest, "searchjob.unknown.timezone", fmt.Sprintf("unknown time zone %q", tzName))
-			return
+			return search.Request{}, false
 		}
 	}
 	if req.ByReceiptTime {
 		writeError(w, http.StatusBadRequest, "searchjob.unknown.time.type", "byReceiptTime searches are not supported yet")
-		return
+		return search.Request{}, false
 	}
 	from, ok := parseJobTime(req.From, loc)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "searchjob.invalid.timestamp.from", fmt.Sprintf("'from' %q is neither epoch milliseconds nor an ISO-8601 date-time (YYYY-MM-DDTHH:mm:ss)", req.From))
-		return
+		return search.Request{}, false
 	}
 	to, ok := parseJobTime(req.To, loc)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "searchjob.invalid.timestamp.to", fmt.Sprintf("'to' %q is neither epoch milliseconds nor an ISO-8601 date-time (YYYY-MM-DDTHH:mm:ss)", req.To))
+		return search.Request{}, false
+	}
+	return search.Request{Query: req.Query, From: from, To: to, Location: loc}, true
+}
+
+// searchError answers an error starting a search.
+func (a *API) searchError(w http.ResponseWriter, err error) {
+	var se *search.Error
+	if errors.As(err, &se) {
+		writeError(w, se.Status, se.Code, se.Msg)
 		return
 	}
-	job, err := a.cfg.Search.Create(PrincipalFrom(r.Context()), search.Request{Query: req.Query, From: from, To: to, Location: loc})
+	a.cfg.Logger.Error("start search", "err", err)
+	writeError(w, http.StatusInternalServerError, "internal.error", "cannot start the search")
+}
+
+func (a *API) createJob(w http.ResponseWriter, r *http.Request) {
+	var req createJobRequest
+	if !readJSONLenient(w, r, &req) {
+		return
+	}
+	sreq, ok := searchRequest(w, &req)
+	if !ok {
+		return
+	}
+	job, err := a.cfg.Search.Create(PrincipalFrom(r.Context()), sreq)
 	if err != nil {
-		var se *search.Error
-		if errors.As(err, &se) {
-			writeError(w, se.Status, se.Code, se.Msg)
-			return
-		}
-		a.cfg.Logger.Error("create search job", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal.error", "cannot start the search")
+		a.searchError(w, err)
 		return
 	}
 	self := a.baseURL(r) + "/api/v1/search/jobs/" + job.ID
@@ -179,6 +194,42 @@ func (a *API) jobRecords(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"fields": nonNil(p.Fields), "records": rowsJSON(p.Rows)})
 }
 
+// jobFields answers GET /api/v1/search/jobs/{id}/fields?top=N (dohyo's
+// own, for the UI's field browser): the fields present in the job's
+// messages (in its records, for an aggregate query) with counts and their
+// top N values (default 10, at most 100), computed over what the job
+// gathered so far. The body:
+//
+//	{"kind": "messages",      // or "records"
+//	 "rows": 1234,            // messages (records) summarized
+//	 "complete": true,        // false while the job still gathers
+//	 "fields": [              // by count, highest first, then by name
+//	   {"name": "_sourcecategory", "fieldType": "string", "keyField": false,
+//	    "count": 1234,                // rows with a (non-empty) value
+//	    "distinct": 3,                // distinct values ...
+//	    "distinctCapped": false,      // ... or more than 1000 when true
+//	    "topValues": [{"value": "prod/web", "count": 800}, ...],
+//	    "approximate": false}, ...]}  // true: top counts are estimates
+//
+// _raw is listed with its count but no values. See search.FieldSummary for
+// how the counts stay bounded in memory.
+func (a *API) jobFields(w http.ResponseWriter, r *http.Request) {
+	j := a.job(w, r)
+	if j == nil {
+		return
+	}
+	top := search.DefaultTopValues
+	if v := r.URL.Query().Get("top"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > search.MaxTopValues {
+			writeError(w, http.StatusBadRequest, "top.invalid", fmt.Sprintf("query parameter \"top\"=%q: want an integer from 1 to %d", v, search.MaxTopValues))
+			return
+		}
+		top = n
+	}
+	writeJSON(w, http.StatusOK, j.FieldSummary(top))
+}
+
 func nonNil(f []search.Field) []search.Field {
 	if f == nil {
 		return []search.Field{}
@@ -202,7 +253,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	text, err := search.Explain(req.Query)
+	text, err := a.cfg.Search.Explain(req.Query)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "searchjob.parse.error", err.Error())
 		return

@@ -40,6 +40,9 @@ type Catalog struct {
 	// stops working the moment the call that revoked it returns.
 	mu     sync.RWMutex
 	tokens map[[sha256.Size]byte]*Source
+
+	// lookups holds the lookup tables' limits and cache (lookups.go).
+	lookups lookupState
 }
 
 // Open opens (creating and migrating if needed) the SQLite catalog at path.
@@ -96,6 +99,61 @@ var migrations = []string{
 		created_at INTEGER NOT NULL,
 		created_by TEXT NOT NULL DEFAULT ''
 	);`,
+	// The web UI: login sessions, saved and recent searches (sessions.go,
+	// searches.go).
+	`CREATE TABLE sessions (
+		id_hash      BLOB PRIMARY KEY,
+		user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		csrf_token   TEXT NOT NULL,
+		created_at   INTEGER NOT NULL,
+		last_seen_at INTEGER NOT NULL,
+		expires_at   INTEGER NOT NULL
+	);
+	CREATE INDEX sessions_user ON sessions(user_id);
+	CREATE TABLE saved_searches (
+		id         TEXT PRIMARY KEY,
+		user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		name       TEXT NOT NULL COLLATE NOCASE,
+		query      TEXT NOT NULL,
+		range_from TEXT NOT NULL,
+		range_to   TEXT NOT NULL,
+		timezone   TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL,
+		UNIQUE (user_id, name)
+	);
+	CREATE TABLE recent_searches (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		query      TEXT NOT NULL,
+		range_from TEXT NOT NULL,
+		range_to   TEXT NOT NULL,
+		timezone   TEXT NOT NULL DEFAULT '',
+		at         INTEGER NOT NULL
+	);
+	CREATE INDEX recent_searches_user ON recent_searches(user_id, at);`,
+	// Lookup tables (lookups.go): the schema of each table, and its rows
+	// as JSON arrays keyed by the normalised primary key.
+	`CREATE TABLE lookup_tables (
+		id           TEXT PRIMARY KEY,
+		name         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		description  TEXT NOT NULL DEFAULT '',
+		columns      TEXT NOT NULL DEFAULT '[]',
+		primary_keys TEXT NOT NULL,
+		row_count    INTEGER NOT NULL DEFAULT 0,
+		size_bytes   INTEGER NOT NULL DEFAULT 0,
+		version      INTEGER NOT NULL DEFAULT 0,
+		created_at   INTEGER NOT NULL,
+		created_by   TEXT NOT NULL DEFAULT '',
+		updated_at   INTEGER NOT NULL,
+		updated_by   TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE lookup_rows (
+		table_id TEXT NOT NULL REFERENCES lookup_tables(id) ON DELETE CASCADE,
+		key      TEXT NOT NULL,
+		row_json TEXT NOT NULL
+	);
+	CREATE UNIQUE INDEX lookup_rows_key ON lookup_rows(table_id, key);`,
 }
 
 func (c *Catalog) migrate(ctx context.Context) error {

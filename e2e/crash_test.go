@@ -130,6 +130,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 
 	end := time.Now().Add(time.Minute)
 	p.waitCount("k9test", start, end, nAcked)
+	p.waitMessages("k9test", start, end, nAcked)
 	res := p.search("k9test", start, end)
 	if res.status.State != "DONE GATHERING RESULTS" {
 		t.Fatalf("search state %s (message cap reached?)", res.status.State)

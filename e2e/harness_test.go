@@ -334,4 +334,38 @@ func (p *proc) waitCount(scope string, from, to time.Time, want int) int {
 	}
 }
 
+// waitMessages polls until a message search finds want messages. The
+// engine counts freshly added rows (stats) up to about a second before it
+// returns them as rows, so a count alone does not show that messages
+// searches will see them.
+func (p *proc) waitMessages(scope string, from, to time.Time, want int) {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var created struct {
+			ID string `json:"id"`
+		}
+		body := map[string]any{"query": scope, "from": fmt.Sprint(from.UnixMilli()), "to": fmt.Sprint(to.UnixMilli()), "timeZone": "UTC"}
+		if code := p.api("POST", "/api/v1/search/jobs", body, &created); code != 202 {
+			p.t.Fatalf("create search job %q: status %d", scope, code)
+		}
+		var st jobStatus
+		for {
+			p.api("GET", "/api/v1/search/jobs/"+created.ID, nil, &st)
+			if st.State != "GATHERING RESULTS" && st.State != "NOT STARTED" {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		p.api("DELETE", "/api/v1/search/jobs/"+created.ID, nil, nil)
+		if st.MessageCount >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s: %d messages found after 30s, want %d", scope, st.MessageCount, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 var _ = context.Background

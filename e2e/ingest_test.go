@@ -66,6 +66,7 @@ func TestUploadFormatsAndSearchBack(t *testing.T) {
 	for scope, n := range map[string]int{"_sourceCategory=e2e/app": 4, "_sourceCategory=e2e/override": 3, "_sourceCategory=aws/cloudtrail": 2} {
 		p.waitCount(scope, from, to, n)
 	}
+	p.waitMessages("*", from, to, 9)
 	checks := []struct {
 		q    string
 		want int

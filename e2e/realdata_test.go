@@ -117,6 +117,7 @@ func TestImportRealCloudTrail(t *testing.T) {
 	if n := p.waitCount("_sourceCategory=aws/cloudtrail", from, to, len(want)); n != len(want) {
 		t.Fatalf("%d records stored, want %d\nimport output:\n%s", n, len(want), out)
 	}
+	p.waitMessages("_sourceCategory=aws/cloudtrail", from, to, len(want))
 	res := p.search("_sourceCategory=aws/cloudtrail", from, to)
 	idRE := regexp.MustCompile(`"eventID"\s*:\s*"([^"]+)"`)
 	seen := map[string]bool{}

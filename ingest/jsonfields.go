@@ -164,6 +164,14 @@ func (f *flattener) walk(i, depth int, h uint64) (int, error) {
 		}
 		c := s[j]
 		store := !f.full && key != "" && strings.IndexByte(key, '.') < 0
+		if f.full && key != "" && strings.IndexByte(key, '.') < 0 {
+			// Past the field limit nothing more is stored, but a repeated
+			// key still replaces its earlier value: drop what was stored
+			// for it, so that no field holds a value the key no longer
+			// has (the query side reads these fields instead of _raw).
+			f.enter(key, depth, h)
+			f.path = f.path[:base]
+		}
 		switch {
 		case !store && (rank < 0 || c == '{' || c == '['):
 			j, err = event.JSONValueEnd(s, j)

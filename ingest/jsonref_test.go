@@ -47,7 +47,7 @@ func flattenWithTokens(raw []byte, maxDepth, maxFields int) ([]event.Field, bool
 			key := kt.(string)
 			name := prefix + key
 			store := !full && key != "" && !strings.Contains(key, ".")
-			if store {
+			if key != "" && !strings.Contains(key, ".") { // a repeated key drops its earlier fields, even when full
 				kept := fields[:0]
 				for _, f := range fields {
 					if f.Name != name && !strings.HasPrefix(f.Name, name+".") {

@@ -120,24 +120,8 @@ type FieldRef struct {
 	Param bool
 }
 
-// CountStage is "count", "count(f)", "count as n", "count by a, b": the number
-// of messages (or of non-empty values of Arg) per group. See op_count.go.
-type CountStage struct {
-	Pos Pos
-	// Arg is the counted field; nil counts rows.
-	Arg *FieldRef
-	// As is the output column ("" means the default, _count).
-	As    string
-	AsPos Pos
-	// By are the group-by fields, in order.
-	By []FieldRef
-}
-
-// Position implements Node.
-func (s *CountStage) Position() Pos { return s.Pos }
-
-// Name implements Stage.
-func (s *CountStage) Name() string { return "count" }
+// Aggregate stages ("count by a", "sum(x) as s, avg(y) by b", ...) are
+// *AggregateStage (op_aggregate.go).
 
 // IsAggregate reports whether the query turns messages into records.
 func (q *Query) IsAggregate() bool {

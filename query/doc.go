@@ -45,10 +45,32 @@
 //     hidden input counter in their pipe.
 //  3. testdata/<family>.test gets golden cases, run pushed and all-Go.
 //
+// An operator that needs data from outside the query and the logs (lookup
+// tables, the GeoIP database) gets it from the execution environment,
+// ExecOptions.Env (env.go): its stageImpl implements envBinder, and each
+// run binds a copy of the plan to the environment before it starts.
+//
 // The planner pushes stages while the engine can run them, up to and
 // including the first aggregate (records are small; Go handles them as well
 // as the engine). Non-aggregate queries are run in time windows, newest
 // first, which needs the message stages to work row by row (filters and
-// extractions); a stage that reorders or limits messages (sort, limit, dedup
-// over messages) will need the whole range in one window.
+// extractions). A stage whose result over messages depends on their order
+// or changes it (sort, limit, dedup, accum... over messages) implements
+// messageOrderer and starts the plan's message tail (exec_tail.go): the
+// stages before it still run per window, and the tail is one chain of Go
+// operators fed the whole stream in order, delivering in its own order.
+//
+// A stage that needs other runs of the query (compare re-runs the stages
+// before it over earlier time) is bound before each run to a runner of the
+// plan's prefix over a shifted range (op_compare.go, Plan.bindPrefixRuns).
+//
+// A stage the engine computes exactly only on some rows (json "a.b" copies
+// the ingest-time field _json.a.b where it exists) implements condPusher;
+// the plan pushes it under its condition and the executor checks, before
+// running, whether any row fails the condition (pushdown_cond.go). The
+// parsing operators (op_parse.go, op_regex.go, op_json.go, op_keyvalue.go,
+// op_csv.go, op_split.go) share their option parsing and row setting
+// (extraction, in op_parse.go); message rows keep their fields sorted by
+// name (setSortedFields), ingest-time JSON fields travel as hidden
+// _dohyo.json.<path> fields that never reach the output.
 package query

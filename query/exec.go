@@ -56,13 +56,38 @@ type ExecOptions struct {
 	// the extra engine query counting every match (Stats.MessagesMatched is
 	// then a lower bound). Search jobs set it: their histogram counts.
 	SkipMatchCount bool
+	// MaxBufferedMessages bounds the messages a messages-level stage that
+	// needs its whole input holds (a sort not followed by a limit, accum
+	// or total over messages, the distinct keys of dedup; exec_tail.go);
+	// such a query fails beyond it, naming the limit. 0 means
+	// DefaultMaxBufferedMessages.
+	MaxBufferedMessages int
+	// Progress, when not nil, is told how far a run got: the number of
+	// input messages counted so far — for an aggregate computed in Go, the
+	// messages that entered the first aggregate (after each engine block);
+	// for a non-aggregate query, the messages matched so far (after each
+	// time window). An aggregate pushed down to the engine reports nothing
+	// until it finishes (search jobs use the histogram instead). It is
+	// called from the executing goroutine, never concurrently, and must be
+	// quick and must not block.
+	Progress func(messages int64)
+	// Env is the execution environment: lookup tables, the GeoIP
+	// database, whether save may write (env.go). nil is an empty one: a
+	// query that needs it fails at start with an error saying what is
+	// missing.
+	Env *Env
+
+	// run is the run's context (the clock, zone and warnings of
+	// expressions, expr_context.go); Execute and Histogram set it.
+	run *runContext
 }
 
 // Sink receives results. Execute calls it from one goroutine at a time.
 type Sink interface {
 	// Messages receives messages of a non-aggregate query, newest first
-	// (_messageTime descending; ties in a fixed order), in batches, until
-	// MaxMessages were delivered.
+	// (_messageTime descending; ties in a fixed order) unless a stage
+	// orders them otherwise (sort), in batches, until MaxMessages were
+	// delivered.
 	Messages(rows []Row) error
 	// Records receives the final table of an aggregate query, once.
 	Records(fields []FieldInfo, rows []Row) error
@@ -75,6 +100,10 @@ type Stats struct {
 	MessagesMatched int64
 	// RecordCount is the number of records delivered.
 	RecordCount int
+	// Warnings are the distinct warnings of the run (division by zero,
+	// values an operator had to skip, ...), each with its count when it
+	// occurred more than once, in the order they first occurred.
+	Warnings []string
 }
 
 // Bucket is the number of matching messages in [Start, Start+bucket).
@@ -117,10 +146,23 @@ func (p *Plan) Execute(ctx context.Context, st store.Store, opt ExecOptions, sin
 	if err := checkRange(opt.Range); err != nil {
 		return Stats{}, err
 	}
-	if p.IsAggregate() {
-		return p.executeAggregate(ctx, st, opt, sink)
+	opt.run = newRunContext(opt)
+	p = p.bindPrefixRuns(ctx, st, opt) // compare (op_compare.go)
+	p, err := p.decideConditional(ctx, st, opt)
+	if err != nil {
+		return Stats{}, err
 	}
-	return p.executeMessages(ctx, st, opt, sink)
+	stats, err := p.runWithEnv(ctx, opt, sink, func(p *Plan, sink Sink) (Stats, error) {
+		if p.tail >= 0 {
+			return p.executeTail(ctx, st, opt, sink) // exec_tail.go
+		}
+		if p.IsAggregate() {
+			return p.executeAggregate(ctx, st, opt, sink)
+		}
+		return p.executeMessages(ctx, st, opt, sink)
+	})
+	stats.Warnings = opt.run.warningList()
+	return stats, err
 }
 
 func checkRange(r Range) error {
@@ -187,10 +229,15 @@ func blockMessages(b *store.Block) ([]Row, error) {
 			fixed[i] = b.Column(storageField(name))
 		}
 	}
-	var others []*store.Column
+	var others, hiddenJSON []*store.Column
 	for i := range b.Columns {
 		c := &b.Columns[i]
 		switch {
+		case strings.HasPrefix(c.Name, hiddenJSONPrefix):
+			// Ingest-time JSON fields copied for the json operator
+			// (pushdown_cond.go): hidden, trailing the message.
+			hiddenJSON = append(hiddenJSON, c)
+			continue
 		case c.Name == store.MessageField, c.Name == engineTimeField, c.Name == "_stream", c.Name == "_stream_id",
 			strings.HasPrefix(c.Name, event.JSONFieldPrefix), strings.HasPrefix(c.Name, event.InternalFieldPrefix):
 			continue
@@ -208,7 +255,7 @@ func blockMessages(b *store.Block) ([]Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		row := make(Row, 0, len(fixed)+len(others)+2)
+		row := make(Row, 0, len(fixed)+len(others)+2+len(hiddenJSON))
 		for j, name := range fixedMessageFields {
 			v := ""
 			switch {
@@ -229,6 +276,11 @@ func blockMessages(b *store.Block) ([]Row, error) {
 			rid = ridCol.Values[i]
 		}
 		row = append(row, Field{hiddenTimeField, strconv.FormatInt(ns, 10)}, Field{hiddenRowID, rid})
+		for _, c := range hiddenJSON {
+			if v := c.Values[i]; v != "" {
+				row = append(row, Field{c.Name, v})
+			}
+		}
 		rows[i] = row
 	}
 	return rows, nil
@@ -287,10 +339,10 @@ func blockRecords(b *store.Block, out *schema, counter string) ([]Row, int64, er
 // buildChain builds the Go operators of steps [p.pushed, end) feeding tail,
 // preceded by the scope filter when the engine does not apply it. When
 // counter is not nil, it counts the rows entering the first aggregate.
-func (p *Plan) buildChain(tail rowSink, end int, counter *int64) rowSink {
+func (p *Plan) buildChain(tail rowSink, end int, counter *int64, run *runContext) rowSink {
 	head := tail
 	for i := end - 1; i >= p.pushed; i-- {
-		head = p.steps[i].impl.newOperator(head)
+		head = newStageOperator(p.steps[i].impl, head, run)
 		if i == p.firstAgg && counter != nil {
 			head = &countingOp{n: counter, next: head}
 		}
@@ -344,6 +396,21 @@ func (o *countingOp) push(rows []Row) error {
 
 func (o *countingOp) finish() error { return o.next.finish() }
 
+// progressOp reports the counter *n to fn after every push (ExecOptions.Progress).
+type progressOp struct {
+	n    *int64
+	fn   func(int64)
+	next rowSink
+}
+
+func (o *progressOp) push(rows []Row) error {
+	err := o.next.push(rows)
+	o.fn(*o.n)
+	return err
+}
+
+func (o *progressOp) finish() error { return o.next.finish() }
+
 // countSink counts rows and drops them.
 type countSink struct{ n int64 }
 
@@ -390,6 +457,9 @@ func tooManyGroups(stage string, limit int) error {
 type message struct {
 	ts  int64
 	rid uint64
+	// seq is the arrival order, which orders the copies of one message
+	// (parse regex ... multi) as they were made.
+	seq int64
 	row Row
 }
 
@@ -398,7 +468,10 @@ func (a *message) newer(b *message) bool {
 	if a.ts != b.ts {
 		return a.ts > b.ts
 	}
-	return a.rid > b.rid
+	if a.rid != b.rid {
+		return a.rid > b.rid
+	}
+	return a.seq < b.seq
 }
 
 // messageHeap keeps the oldest kept message at the root.
@@ -426,7 +499,7 @@ type messageCollector struct {
 func (c *messageCollector) push(rows []Row) error {
 	for _, r := range rows {
 		c.n++
-		m := &message{row: r}
+		m := &message{row: r, seq: c.n}
 		for i := len(r) - 1; i >= 0 && strings.HasPrefix(r[i].Name, event.InternalFieldPrefix); i-- {
 			switch r[i].Name {
 			case hiddenTimeField:
@@ -459,13 +532,28 @@ func (c *messageCollector) sorted() []Row {
 	return rows
 }
 
-// stripHidden removes the hidden fields, which trail every message.
+// FieldMessageID is the message's stable identity (the hidden row id),
+// delivered last in every message: the web UI uses it to find a message's
+// surrounding messages.
+const FieldMessageID = "_messageId"
+
+// stripHidden removes the hidden fields, which trail every message, and
+// exposes the row id as _messageId.
 func stripHidden(r Row) Row {
 	n := len(r)
+	rid := ""
 	for n > 0 && strings.HasPrefix(r[n-1].Name, event.InternalFieldPrefix) {
+		if r[n-1].Name == hiddenRowID {
+			rid = r[n-1].Value
+		}
 		n--
 	}
-	return r[:n:n]
+	if rid == "" {
+		return r[:n:n]
+	}
+	out := make(Row, n, n+1)
+	copy(out, r[:n])
+	return append(out, Field{FieldMessageID, rid})
 }
 
 const (
@@ -512,6 +600,9 @@ func (p *Plan) executeMessages(ctx context.Context, st store.Store, opt ExecOpti
 			}
 		}
 		stats.MessagesMatched += matched
+		if opt.Progress != nil {
+			opt.Progress(stats.MessagesMatched)
+		}
 		cursor = from
 		w = nextWindow(w, matched, remaining, end-start)
 	}
@@ -550,8 +641,8 @@ func (p *Plan) window(ctx context.Context, st store.Store, opt ExecOptions, from
 		rows := coll.sorted()
 		return rows, int64(len(rows)), limit <= 0 || len(rows) < limit, nil
 	}
-	chain := p.buildChain(coll, len(p.steps), nil)
-	if err := runMessages(ctx, st, opt, p.messagesLogsQL(), from, to, chain); err != nil {
+	chain := p.buildChain(coll, len(p.steps), nil, opt.run)
+	if err := runMessages(ctx, st, opt, p.goMessagesLogsQL(), from, to, chain); err != nil {
 		return nil, 0, false, err
 	}
 	if err := chain.finish(); err != nil {
@@ -582,8 +673,8 @@ func (p *Plan) countMatches(ctx context.Context, st store.Store, opt ExecOptions
 		return n, err
 	}
 	cs := &countSink{}
-	chain := p.buildChain(cs, p.messageSteps(), nil)
-	if err := runMessages(ctx, st, opt, p.messagesLogsQL(), from, to, chain); err != nil {
+	chain := p.buildChain(cs, p.messageSteps(), nil, opt.run)
+	if err := runMessages(ctx, st, opt, p.goMessagesLogsQL(), from, to, chain); err != nil {
 		return 0, err
 	}
 	if err := chain.finish(); err != nil {
@@ -598,7 +689,12 @@ func (p *Plan) executeAggregate(ctx context.Context, st store.Store, opt ExecOpt
 	start, end := opt.Range.Start.UnixNano(), opt.Range.End.UnixNano()
 	var stats Stats
 	coll := &recordCollector{}
-	if p.aggregatePushed() {
+	if a, ok := p.pushedAggregate(); ok {
+		// Conditions, split and merge: agg_pushdown.go.
+		if err := p.runPushedAggregate(ctx, st, opt, a, coll, &stats); err != nil {
+			return stats, err
+		}
+	} else if p.aggregatePushed() {
 		agg := p.steps[p.firstAgg].impl.(aggregateImpl)
 		out := agg.output()
 		var recs []Row
@@ -618,7 +714,7 @@ func (p *Plan) executeAggregate(ctx context.Context, st store.Store, opt ExecOpt
 			return stats, tooManyGroups(p.steps[p.firstAgg].stage.String(), agg.groupLimit())
 		}
 		sortRecords(recs, out)
-		chain := p.buildChain(coll, len(p.steps), nil)
+		chain := p.buildChain(coll, len(p.steps), nil, opt.run)
 		if err := chain.push(recs); err != nil {
 			return stats, err
 		}
@@ -626,17 +722,22 @@ func (p *Plan) executeAggregate(ctx context.Context, st store.Store, opt ExecOpt
 			return stats, err
 		}
 	} else {
-		chain := p.buildChain(coll, len(p.steps), &stats.MessagesMatched)
-		if err := runMessages(ctx, st, opt, p.messagesLogsQL(), start, end, chain); err != nil {
+		chain := p.buildChain(coll, len(p.steps), &stats.MessagesMatched, opt.run)
+		var src rowSink = chain
+		if opt.Progress != nil {
+			src = &progressOp{n: &stats.MessagesMatched, fn: opt.Progress, next: chain}
+		}
+		if err := runMessages(ctx, st, opt, p.goMessagesLogsQL(), start, end, src); err != nil {
 			return stats, err
 		}
 		if err := chain.finish(); err != nil {
 			return stats, err
 		}
 	}
-	stats.RecordCount = len(coll.rows)
-	fields := append([]FieldInfo(nil), p.out.fields...)
-	if err := sink.Records(fields, coll.rows); err != nil {
+	fields := p.recordFields(coll.rows) // op_transpose.go
+	rows := conformRecords(coll.rows, fields)
+	stats.RecordCount = len(rows)
+	if err := sink.Records(fields, rows); err != nil {
 		return stats, err
 	}
 	return stats, nil
@@ -656,6 +757,14 @@ func (p *Plan) Histogram(ctx context.Context, st store.Store, opt ExecOptions, b
 	if bucket <= 0 {
 		return nil, fmt.Errorf("histogram bucket %s is not positive", bucket)
 	}
+	opt.run = newRunContext(opt)
+	p, _, err := p.bindEnv(ctx, opt, false)
+	if err != nil {
+		return nil, err
+	}
+	if p, err = p.decideConditional(ctx, st, opt); err != nil {
+		return nil, err
+	}
 	loc := opt.Location
 	if loc == nil {
 		loc = time.UTC
@@ -668,7 +777,11 @@ func (p *Plan) Histogram(ctx context.Context, st store.Store, opt ExecOptions, b
 		off += size
 	}
 	counts := make(map[int64]int64)
-	if p.messagesPushed() {
+	if p.tail >= 0 {
+		if err := p.histogramTail(ctx, st, opt, &bucketSink{size: size, off: off, counts: counts}); err != nil {
+			return nil, err
+		}
+	} else if p.messagesPushed() {
 		by := "_time:" + logsQLDuration(size)
 		if off != 0 {
 			by += " offset " + logsQLDuration(off)
@@ -697,8 +810,8 @@ func (p *Plan) Histogram(ctx context.Context, st store.Store, opt ExecOptions, b
 		}
 	} else {
 		bs := &bucketSink{size: size, off: off, counts: counts}
-		chain := p.buildChain(bs, p.messageSteps(), nil)
-		if err := runMessages(ctx, st, opt, p.messagesLogsQL(), start, end, chain); err != nil {
+		chain := p.buildChain(bs, p.messageSteps(), nil, opt.run)
+		if err := runMessages(ctx, st, opt, p.goMessagesLogsQL(), start, end, chain); err != nil {
 			return nil, err
 		}
 		if err := chain.finish(); err != nil {

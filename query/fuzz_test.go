@@ -22,6 +22,15 @@ func fuzzSeeds() []string {
 	for _, c := range parseCases {
 		seeds = append(seeds, c.in)
 	}
+	for _, c := range lookupParseCases { // op_lookup_test.go
+		seeds = append(seeds, c.in)
+	}
+	for _, c := range rowOpsParseCases { // op_rowops_test.go
+		seeds = append(seeds, c.in)
+	}
+	for _, c := range aggParseCases { // agg_parse_test.go
+		seeds = append(seeds, c.in)
+	}
 	seeds = append(seeds, scopeQueries...)
 	return seeds
 }

@@ -37,6 +37,26 @@ import (
 // records (name=value, values Go-quoted when they hold spaces, quotes or =
 // or are empty); an eval with no lines expects nothing. Every eval runs
 // pushed down and all-Go; both must give the expected output.
+//
+// eval_fields lists, instead of each message's _raw, its fields other than
+// the built-in ones (name=value as for records, "-" when there are none),
+// to check what the parsing operators extract. A JSON object raw gets the
+// ingest-time JSON fields (_json.*) ingest would give it; the load line's
+// metadata can say nojson (none), jsondepth=N or jsonfields=N (ingest's
+// bounds). A query using json also runs all-Go parsing _raw instead of
+// reading those fields (golden_parse_test.go).
+//
+// load takes options placing events at chosen times (start=, step=,
+// range=; at= and repeat= on a line), described in golden_time_test.go.
+//
+// Evals run with a test environment (env_test.go): a GeoIP database of a
+// few networks and in-memory lookup tables, which a table command defines
+// (a CSV header and rows; key= names the primary key, types= typed
+// columns):
+//
+//	table path://"/shared/admins" key=user types=level:long
+//	  user,role,level
+//	  alice,admin,3
 
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.test"))
@@ -77,7 +97,7 @@ func parseGolden(t *testing.T, file string) []goldenCmd {
 		default:
 			kind, arg, _ := strings.Cut(line, " ")
 			switch kind {
-			case "load", "eval", "eval_error":
+			case "load", "eval", "eval_error", "eval_fields", "table":
 			default:
 				t.Fatalf("%s:%d: unknown command %q", file, n, kind)
 			}
@@ -93,23 +113,32 @@ func parseGolden(t *testing.T, file string) []goldenCmd {
 func runGoldenFile(t *testing.T, file string) {
 	var st *embedded.Store
 	var rng Range
+	env, tables := newTestEnv()
 	for _, c := range parseGolden(t, file) {
 		where := fmt.Sprintf("%s:%d", file, c.line)
 		switch c.kind {
+		case "table":
+			if err := tables.addGoldenTable(c.arg, c.lines); err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
 		case "load":
 			if st != nil {
 				st.Close()
 			}
-			var err error
-			st, err = embedded.Open(t.TempDir(), embedded.Config{})
+			// load start=... step=... range=... (golden_time_test.go)
+			lo, err := parseGoldenLoad(c.arg, len(c.lines))
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			st, err = embedded.Open(t.TempDir(), embedded.Config{Retention: lo.retention})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			base := time.Now().Add(-time.Hour).Truncate(time.Second)
-			rng = Range{Start: base.Add(-time.Minute), End: base.Add(30 * time.Minute)}
+			rng = lo.rng
+			goldenLocation = lo.loc
 			for i, l := range c.lines {
-				b, err := goldenEvent(l, base.Add(time.Duration(i)*time.Second))
+				b, err := lo.event(l, i)
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
 				}
@@ -118,12 +147,12 @@ func runGoldenFile(t *testing.T, file string) {
 				}
 			}
 			st.Flush()
-		case "eval", "eval_error":
+		case "eval", "eval_error", "eval_fields":
 			if st == nil {
 				t.Fatalf("%s: eval before load", where)
 			}
-			for _, push := range []bool{true, false} {
-				got, err := goldenEval(st, rng, c.arg, push)
+			for _, push := range goldenModes(c) {
+				got, err := goldenEval(st, rng, c.arg, push, env)
 				if c.kind == "eval_error" {
 					if err == nil || len(c.lines) != 1 || !strings.Contains(err.Error(), c.lines[0]) {
 						t.Errorf("%s: %s (push=%v): error %v, want one containing %q", where, c.arg, push, err, c.lines)
@@ -156,9 +185,12 @@ func goldenEvent(line string, ts time.Time) (*event.Batch, error) {
 		}
 	}
 	b := &event.Batch{ReceiptTime: ts.UnixNano()}
+	jsonOpt := map[string]string{}
 	for _, kv := range strings.Fields(meta) {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
+		case "nojson", "jsondepth", "jsonfields":
+			jsonOpt[k] = v
 		case "cat":
 			b.Source.Category = v
 		case "host":
@@ -173,7 +205,7 @@ func goldenEvent(line string, ts time.Time) (*event.Batch, error) {
 			b.Fields = append(b.Fields, event.Field{Name: k, Value: v})
 		}
 	}
-	b.Events = []event.Event{{Time: ts.UnixNano(), Raw: raw}}
+	b.Events = []event.Event{{Time: ts.UnixNano(), Raw: raw, Fields: goldenJSONFields(raw, jsonOpt)}}
 	return b, nil
 }
 
@@ -184,21 +216,25 @@ func goldenValue(v string) string {
 	return v
 }
 
-func goldenEval(st *embedded.Store, rng Range, text string, push bool) ([]string, error) {
+func goldenEval(st *embedded.Store, rng Range, text string, mode goldenMode, env *Env) ([]string, error) {
 	q, err := Parse(text)
 	if err != nil {
 		return nil, err
 	}
-	p, err := Compile(q, CompileOptions{PushDown: push})
+	p, err := Compile(q, CompileOptions{PushDown: mode.push, noIngestJSON: mode.rawJSON})
 	if err != nil {
 		return nil, err
 	}
 	s := &collectSink{}
-	if _, err := p.Execute(context.Background(), st, ExecOptions{Range: rng}, s); err != nil {
+	if _, err := p.Execute(context.Background(), st, ExecOptions{Range: rng, Env: env, Location: goldenLocation}, s); err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, m := range s.messages {
+		if mode.fields {
+			out = append(out, goldenMessageFields(m))
+			continue
+		}
 		raw := m.Get(event.FieldRaw)
 		if raw == "" || raw != strings.TrimSpace(raw) || strings.HasPrefix(raw, `"`) || strconv.Quote(raw) != `"`+strings.ReplaceAll(raw, `"`, `\"`)+`"` {
 			raw = strconv.Quote(raw)

@@ -46,6 +46,11 @@ const (
 	tokDot
 	tokLBracket
 	tokRBracket
+	// tokRegex is a /regular expression/ literal; val holds the pattern
+	// between the slashes, as written. The lexer never produces it on its
+	// own: a "/" lexes as tokSlash, and the expression parser, where it
+	// expects an operand, asks for the regex there (lexer.relexRegex).
+	tokRegex
 )
 
 var tokenNames = map[tokenType]string{
@@ -56,6 +61,7 @@ var tokenNames = map[tokenType]string{
 	tokGTE: `">="`, tokLTGT: `"<>"`, tokPlus: `"+"`, tokMinus: `"-"`, tokStar: `"*"`,
 	tokSlash: `"/"`, tokPercent: `"%"`, tokAndAnd: `"&&"`, tokOrOr: `"||"`, tokQuestion: `"?"`,
 	tokColon: `":"`, tokDot: `"."`, tokLBracket: `"["`, tokRBracket: `"]"`,
+	tokRegex: "regular expression",
 }
 
 func (t tokenType) String() string {
@@ -82,7 +88,7 @@ func (t token) describe() string {
 	switch t.typ {
 	case tokEOF:
 		return "end of query"
-	case tokTerm, tokNumber, tokString, tokField, tokParam:
+	case tokTerm, tokNumber, tokString, tokField, tokParam, tokRegex:
 		s := t.text
 		if utf8.RuneCountInString(s) > 40 {
 			s = string([]rune(s)[:37]) + "..."
@@ -463,6 +469,11 @@ func (l *lexer) lexPipelineToken(start Pos, r rune, w int, r2 rune) token {
 	switch {
 	case isIdentRune(r):
 		digit := '0' <= r && r <= '9'
+		if digit {
+			if t, ok := l.lexNumber(start); ok {
+				return t
+			}
+		}
 		for {
 			r, w := l.peek()
 			if r < 0 || !(isIdentRune(r) || (digit && r == '.')) {
@@ -516,6 +527,98 @@ func (l *lexer) lexPipelineToken(start Pos, r rune, w int, r2 rune) token {
 		return one(tokRBracket)
 	}
 	return l.unexpected(start, r)
+}
+
+// lexNumber lexes a number at the current offset (which holds a digit):
+// digits, an optional fraction (.digits) and an optional exponent
+// (e or E, an optional sign, digits). It returns ok=false, consuming
+// nothing, when letters, digits or a dot follow the number (1h, 5m,
+// 1.2.3.4): the caller then lexes a word.
+func (l *lexer) lexNumber(start Pos) (token, bool) {
+	s := l.input[l.offset:]
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i+1 < len(s) && s[i] == '.' && s[i+1] >= '0' && s[i+1] <= '9' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		if j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			i = j
+		}
+	}
+	if i < len(s) {
+		if r, _ := utf8.DecodeRuneInString(s[i:]); isIdentRune(r) || r == '.' {
+			return token{}, false
+		}
+	}
+	if i > MaxTokenLength {
+		return token{}, false // the word lexer reports the length
+	}
+	for k := 0; k < i; k++ {
+		l.advance(rune(s[k]), 1)
+	}
+	return l.token(tokNumber, start), true
+}
+
+// relexRegex re-lexes the input from start (the position of a "/" token
+// the parser just received) as a /regular expression/ literal: everything
+// up to the next "/" that is neither escaped by a backslash nor inside a
+// [character class], on one line. The pattern keeps its backslashes (\/
+// stays \/, which RE2 reads as "/").
+func (l *lexer) relexRegex(start Pos) token {
+	l.offset, l.line, l.col = start.Offset, start.Line, start.Column
+	l.failed = false
+	l.advance('/', 1)
+	inClass := false
+	for {
+		r, w := l.peek()
+		switch {
+		case r < 0 || r == '\n' || r == '\r':
+			return l.errorToken(start, "unterminated regular expression: missing closing /")
+		case r == utf8.RuneError && w == 1:
+			return l.errorToken(l.here(), "invalid UTF-8 in the query")
+		case r == '\\':
+			l.advance(r, w)
+			if r2, w2 := l.peek(); r2 >= 0 && r2 != '\n' && r2 != '\r' {
+				l.advance(r2, w2)
+			}
+		case r == '[' && !inClass:
+			inClass = true
+			l.advance(r, w)
+			// A "]" right after "[" or "[^" is a literal.
+			if r2, _ := l.peek(); r2 == '^' {
+				l.advance(r2, 1)
+			}
+			if r2, _ := l.peek(); r2 == ']' {
+				l.advance(r2, 1)
+			}
+		case r == ']' && inClass:
+			inClass = false
+			l.advance(r, w)
+		case r == '/' && !inClass:
+			l.advance(r, w)
+			t := l.token(tokRegex, start)
+			t.val = t.text[1 : len(t.text)-1]
+			if n := utf8.RuneCountInString(t.val); n > MaxTokenLength {
+				return l.errorToken(start, "regular expression is %d characters long; the limit is %d", n, MaxTokenLength)
+			}
+			return t
+		default:
+			l.advance(r, w)
+		}
+	}
 }
 
 // isNumber reports whether s is digits with an optional fraction and

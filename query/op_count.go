@@ -1,307 +1,247 @@
 package query
 
 import (
+	"encoding/json"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/dohyo/dohyo/event"
 )
 
-// The count operator:
+// The counting aggregates (spec §5; the stage's grammar, output and
+// pushdown are described in op_aggregate.go):
 //
 //	count                     rows → _count
-//	count(f)                  rows where f is not empty → _count
-//	count as n                the output column is n
-//	count [as n] [group] by f1, f2
+//	count(<expr>)             rows where the expression is not null → _count
+//	count_distinct(<expr>)    distinct non-null values → _count_distinct
+//	count_frequent f[, f2...] the most frequent combinations → f, f2, _approxcount
 //
-// Output: one record per distinct combination of the by-fields (marked
-// KeyField), then the count. Without "by", exactly one record, even when no
-// message matched. A missing field groups as the empty value.
+// count(f) counts the non-null values of f. The engine stores an empty
+// value as missing, so dohyo cannot tell "" from null: count(f) counts
+// non-empty values (an ingested empty string is not counted).
 //
-// Sumo counts the non-null values of f; the engine stores an empty value as
-// missing, so dohyo cannot tell "" from null and count(f) counts non-empty
-// values (an ingested empty string is not counted).
+// count_distinct is exact: it counts distinct values (compared as strings,
+// case-sensitively: "1" and "1.0" are two values), however many there are.
+// Sumo is exact up to 100 distinct values and approximate (about 2%) beyond;
+// dohyo pays the memory of the values instead. An empty string is null and
+// not counted (Sumo counts it).
 //
-// Pushed down as `stats [by (f1, f2)] count([f]) as "<name>"`; a by-field
-// _messageTime groups by the millisecond (_time:1ms), as the Go operator does
-// with the epoch-millisecond value. The Go operator holds at most the group
-// limit of groups and fails beyond it, as does the pushed form.
+// count_frequent counts every combination of its fields (a missing field
+// counts as the empty value) and keeps the 10,000 most frequent, largest
+// count first, ties by the fields' values in string order; the column is
+// _approxcount. dohyo's counts are exact (Sumo's may over-count); it holds
+// at most MaxFrequentGroups combinations and fails beyond. It cannot share
+// its stage with other aggregates and has no "by".
+//
+// Pushdown: count() and count(f) (f a field) are the engine's count() and
+// count(f), which count rows and non-empty values; count_distinct(f) is
+// count_uniq(f) (distinct non-empty values, exact), or uniq_values(f) when
+// the rows are split between the engine and Go, merged as sets;
+// count_frequent is stats by (fields) count(), ranked in Go.
 
-func init() { registerStage("count", (*parser).parseCount) }
+// MaxFrequentGroups is the most combinations count_frequent and top hold.
+const MaxFrequentGroups = 1000000
 
-// parseCount parses a count stage; the current token is "count".
-func (p *parser) parseCount() (Stage, *Error) {
-	st := &CountStage{Pos: p.tok.pos}
-	p.advance()
-	if p.tok.typ == tokLParen {
-		p.advance()
-		if p.tok.typ != tokRParen {
-			f, err := p.parseFieldRef(`in count(...)`)
-			if err != nil {
-				return nil, err
-			}
-			st.Arg = &f
-		}
-		if p.tok.typ == tokComma {
-			return nil, errorf(p.tok.pos, "count takes at most one field")
-		}
-		if p.tok.typ != tokRParen {
-			return nil, p.fail(`expected ")" after count(%s`, fieldRefText(st.Arg))
-		}
-		p.advance()
-	}
-	if p.isWord("as") {
-		p.advance()
-		f, err := p.parseFieldRef(`after "as"`)
-		if err != nil {
-			return nil, err
-		}
-		if f.Param {
-			return nil, errorf(f.Pos, "a template parameter cannot name an output column")
-		}
-		st.As, st.AsPos = f.Name, f.Pos
-	}
-	if p.tok.typ == tokComma {
-		p.advance()
-		if p.tok.typ == tokTerm && aggregateNames[strings.ToLower(p.tok.text)] {
-			return nil, errorf(p.tok.pos, "several aggregates in one stage (count, %s) are not supported yet", strings.ToLower(p.tok.text))
-		}
-		return nil, p.fail(`expected an aggregate after ","`)
-	}
-	if p.isWord("group") {
-		p.advance()
-		if !p.isWord("by") {
-			return nil, p.fail(`expected "by" after "group"`)
-		}
-	}
-	if p.isWord("by") {
-		by := p.tok
-		p.advance()
-		seen := map[string]bool{}
-		for {
-			f, err := p.parseFieldRef(`after "` + strings.ToLower(by.text) + `"`)
-			if err != nil {
-				return nil, err
-			}
-			if seen[f.Name] {
-				return nil, errorf(f.Pos, "field %s is listed twice after \"by\"", f.String())
-			}
-			seen[f.Name] = true
-			st.By = append(st.By, f)
-			if p.tok.typ != tokComma {
-				break
-			}
-			p.advance()
-		}
-		if p.isWord("as") {
-			return nil, errorf(p.tok.pos, `"as" must come before "by"`).withHint("write count as <name> by <fields>")
-		}
-	}
-	if err := p.expectStageEnd("count"); err != nil {
-		if p.tok.typ == tokTerm && len(st.By) == 0 {
-			err.Hint = "did you mean \"count by " + p.tok.text + "\"?"
-		}
-		return nil, err
-	}
-	return st, nil
+// countFrequentKeep is the number of combinations count_frequent keeps.
+const countFrequentKeep = 10000
+
+func init() {
+	registerAgg(&aggKind{name: "count", defaultNames: fixedNames("_count"), build: buildCount})
+	registerAgg(&aggKind{name: "count_distinct", defaultNames: fixedNames("_count_distinct"), build: buildCountDistinct})
+	registerAgg(&aggKind{name: "count_frequent", defaultNames: fixedNames("_approxcount"), build: buildCount})
 }
 
-func fieldRefText(f *FieldRef) string {
-	if f == nil {
-		return ""
-	}
-	return f.String()
+func fixedNames(name string) func(*AggCall) []string {
+	return func(*AggCall) []string { return []string{name} }
 }
 
-// String implements Node.
-func (s *CountStage) String() string {
-	var b strings.Builder
-	b.WriteString("count")
-	if s.Arg != nil {
-		b.WriteString("(" + s.Arg.String() + ")")
-	}
-	if s.As != "" {
-		b.WriteString(" as " + fieldText(s.As))
-	}
-	if len(s.By) > 0 {
-		b.WriteString(" by ")
-		for i, f := range s.By {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(f.String())
-		}
-	}
-	return b.String()
+// ---- count ----
+
+type countFn struct {
+	col   FieldInfo
+	arg   evaluator // nil counts rows
+	field string    // the counted field when it is a plain field
 }
 
-func (s *CountStage) aggregate() bool { return true }
-
-func (s *CountStage) walkFields(fn func(FieldRef)) {
-	if s.Arg != nil {
-		fn(*s.Arg)
+func buildCount(b *aggBuild) (aggFn, *Error) {
+	typ := "int"
+	if b.call.Func == "count_frequent" {
+		typ = "long"
 	}
-	for _, f := range s.By {
-		fn(f)
+	f := &countFn{col: FieldInfo{Name: b.names[0], Type: typ}, arg: b.arg}
+	if b.arg != nil {
+		f.field = b.argField()
+	}
+	return f, nil
+}
+
+func (f *countFn) columns() []FieldInfo { return []FieldInfo{f.col} }
+
+func (f *countFn) newAcc() aggAcc {
+	if f.arg == nil {
+		return &countRowsAcc{}
+	}
+	return &countAcc{arg: f.arg}
+}
+
+func (f *countFn) engine() (aggEngine, bool) {
+	switch {
+	case f.arg == nil, f.field == event.FieldMessageTime:
+		return aggEngine{parts: []string{"count()"}}, true
+	case f.field != "":
+		return aggEngine{parts: []string{"count(" + logsQLString(storageField(f.field)) + ")"}}, true
+	}
+	return aggEngine{}, false
+}
+
+type countRowsAcc struct{ n int64 }
+
+func (a *countRowsAcc) add(*runContext, *aggArg, Row) { a.n++ }
+
+func (a *countRowsAcc) appendResult(_ *runContext, dst []string) []string {
+	return append(dst, strconv.FormatInt(a.n, 10))
+}
+
+func (a *countRowsAcc) mergeEngine(vals []string, _ bool) error {
+	n, err := engineInt(vals[0])
+	a.n += n
+	return err
+}
+
+type countAcc struct {
+	arg evaluator
+	n   int64
+}
+
+func (a *countAcc) add(_ *runContext, arg *aggArg, _ Row) {
+	if !arg.v.IsNull() {
+		a.n++
 	}
 }
 
-// outputName is the count's column.
-func (s *CountStage) outputName() string {
-	if s.As != "" {
-		return s.As
-	}
-	return "_count"
+func (a *countAcc) appendResult(_ *runContext, dst []string) []string {
+	return append(dst, strconv.FormatInt(a.n, 10))
 }
 
-func (s *CountStage) compile(c *compiler, in *schema) (stageImpl, *Error) {
-	impl := &countImpl{text: s.String(), in: in, limit: c.maxGroups(), out: &schema{records: true}}
-	if s.Arg != nil {
-		if _, err := c.resolveField(*s.Arg, in); err != nil {
-			return nil, err
+func (a *countAcc) mergeEngine(vals []string, _ bool) error {
+	n, err := engineInt(vals[0])
+	a.n += n
+	return err
+}
+
+// ---- count_distinct ----
+
+type countDistinctFn struct {
+	col   FieldInfo
+	arg   evaluator
+	field string
+}
+
+func buildCountDistinct(b *aggBuild) (aggFn, *Error) {
+	return &countDistinctFn{col: FieldInfo{Name: b.names[0], Type: "long"}, arg: b.arg, field: b.argField()}, nil
+}
+
+func (f *countDistinctFn) columns() []FieldInfo { return []FieldInfo{f.col} }
+
+func (f *countDistinctFn) newAcc() aggAcc {
+	return &distinctAcc{arg: f.arg, set: make(map[string]struct{})}
+}
+
+func (f *countDistinctFn) engine() (aggEngine, bool) {
+	if f.field == "" || f.field == event.FieldMessageTime {
+		return aggEngine{}, false
+	}
+	sf := logsQLString(storageField(f.field))
+	return aggEngine{parts: []string{"count_uniq(" + sf + ")"}, split: []string{"uniq_values(" + sf + ")"}, cond: canonicalCond(f.field)}, true
+}
+
+// distinctAcc collects distinct values (count_distinct, values).
+type distinctAcc struct {
+	arg evaluator
+	set map[string]struct{}
+	// engineN is the engine's count of a pushed count_distinct that ran
+	// entirely in the engine.
+	engineN int64
+	// values: the most values kept and the warning when there are
+	// more; cut, once set, is the largest value still kept.
+	keep      int
+	warn      string
+	json      bool
+	cut       string
+	truncated bool
+}
+
+func (a *distinctAcc) add(_ *runContext, arg *aggArg, _ Row) {
+	v := arg.v
+	if v.IsNull() {
+		return
+	}
+	a.addString(v.String())
+}
+
+func (a *distinctAcc) addString(s string) {
+	if s == "" {
+		return
+	}
+	if a.truncated && s > a.cut {
+		return
+	}
+	if _, ok := a.set[s]; !ok {
+		a.set[strings.Clone(s)] = struct{}{}
+		if a.keep > 0 && len(a.set) >= 2*a.keep {
+			a.trim()
 		}
-		impl.arg = s.Arg.Name
 	}
-	seen := map[string]bool{}
-	for _, f := range s.By {
-		fi, err := c.resolveField(f, in)
-		if err != nil {
-			return nil, err
-		}
-		impl.by = append(impl.by, f.Name)
-		impl.out.fields = append(impl.out.fields, FieldInfo{Name: f.Name, KeyField: true, Type: fi.Type})
-		seen[f.Name] = true
-	}
-	name := s.outputName()
-	if s.As != "" && lookupBuiltin(s.As) != nil {
-		return nil, errorf(s.AsPos, "%s is a built-in field and cannot name the count", lookupBuiltin(s.As).name)
-	}
-	if seen[name] {
-		pos := s.AsPos
-		if !pos.IsValid() {
-			pos = s.Pos
-		}
-		return nil, errorf(pos, "the count's column %q is also a group-by field", name).withHint("name it with count as <name>")
-	}
-	impl.as = name
-	impl.out.fields = append(impl.out.fields, FieldInfo{Name: name, Type: "int"})
-	return impl, nil
 }
 
-// countImpl is the compiled count stage.
-type countImpl struct {
-	text  string
-	arg   string   // canonical counted field, "" for rows
-	as    string   // output column
-	by    []string // canonical group-by fields
-	in    *schema
-	out   *schema
-	limit int
-}
-
-func (c *countImpl) output() *schema { return c.out }
-func (c *countImpl) aggregate() bool { return true }
-func (c *countImpl) groupLimit() int { return c.limit }
-
-func (c *countImpl) explain() string {
-	return c.text + " (at most " + strconv.Itoa(c.limit) + " groups)"
-}
-
-func (c *countImpl) logsQL(rowsCounter string) (string, bool) {
-	if c.in.records {
-		return "", false
+// trim keeps the a.keep smallest values.
+func (a *distinctAcc) trim() {
+	list := make([]string, 0, len(a.set))
+	for s := range a.set {
+		list = append(list, s)
 	}
-	var b strings.Builder
-	b.WriteString("stats ")
-	if len(c.by) > 0 {
-		b.WriteString("by (")
-		for i, f := range c.by {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			if f == event.FieldMessageTime {
-				b.WriteString(engineTimeField + ":1ms")
-			} else {
-				b.WriteString(strconv.Quote(storageField(f)))
-			}
-		}
-		b.WriteString(") ")
+	sort.Strings(list)
+	for _, s := range list[a.keep:] {
+		delete(a.set, s)
 	}
-	switch c.arg {
-	case "", event.FieldMessageTime:
-		b.WriteString("count()")
-	default:
-		b.WriteString("count(" + strconv.Quote(storageField(c.arg)) + ")")
+	a.cut, a.truncated = list[a.keep-1], true
+}
+
+func (a *distinctAcc) mergeEngine(vals []string, split bool) error {
+	if !split && !a.json {
+		n, err := engineInt(vals[0])
+		a.engineN += n
+		return err
 	}
-	b.WriteString(" as " + strconv.Quote(c.as))
-	if rowsCounter != "" {
-		b.WriteString(", count() as " + strconv.Quote(rowsCounter))
+	if vals[0] == "" {
+		return nil
 	}
-	return b.String(), true
-}
-
-func (c *countImpl) newOperator(next rowSink) rowSink {
-	return &countOp{impl: c, next: next, groups: make(map[string]*countGroup)}
-}
-
-type countGroup struct {
-	keys []string
-	n    int64
-}
-
-// countOp is the Go count.
-type countOp struct {
-	impl   *countImpl
-	next   rowSink
-	groups map[string]*countGroup
-	key    []byte
-	vals   []string
-}
-
-func (o *countOp) push(rows []Row) error {
-	c := o.impl
-	for _, r := range rows {
-		o.key = o.key[:0]
-		o.vals = o.vals[:0]
-		for _, f := range c.by {
-			v := r.Get(f)
-			o.vals = append(o.vals, v)
-			o.key = strconv.AppendInt(o.key, int64(len(v)), 10)
-			o.key = append(o.key, ':')
-			o.key = append(o.key, v...)
-		}
-		g := o.groups[string(o.key)]
-		if g == nil {
-			if len(o.groups) >= c.limit {
-				return tooManyGroups(c.text, c.limit)
-			}
-			g = &countGroup{keys: append([]string(nil), o.vals...)}
-			o.groups[string(o.key)] = g
-		}
-		if c.arg == "" || r.Get(c.arg) != "" {
-			g.n++
-		}
+	var list []string
+	if err := json.Unmarshal([]byte(vals[0]), &list); err != nil {
+		return engineValueError(vals[0], err)
+	}
+	for _, s := range list {
+		a.addString(s)
 	}
 	return nil
 }
 
-func (o *countOp) finish() error {
-	c := o.impl
-	if len(c.by) == 0 && len(o.groups) == 0 {
-		o.groups[""] = &countGroup{}
+func (a *distinctAcc) appendResult(x *runContext, dst []string) []string {
+	if a.json {
+		return append(dst, a.valuesJSON(x))
 	}
-	rows := make([]Row, 0, len(o.groups))
-	for _, g := range o.groups {
-		row := make(Row, 0, len(c.by)+1)
-		for i, f := range c.by {
-			row = append(row, Field{f, g.keys[i]})
-		}
-		row = append(row, Field{c.as, strconv.FormatInt(g.n, 10)})
-		rows = append(rows, row)
+	return append(dst, strconv.FormatInt(int64(len(a.set))+a.engineN, 10))
+}
+
+// engineInt parses an integer the engine computed.
+func engineInt(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
 	}
-	sortRecords(rows, c.out)
-	if err := o.next.push(rows); err != nil {
-		return err
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, engineValueError(s, err)
 	}
-	return o.next.finish()
+	return n, nil
 }

@@ -385,23 +385,11 @@ func (p *parser) parseStage(pipe token) (Stage, *Error) {
 		if operatorSet[name] {
 			return nil, errorf(t.pos, "operator %q is not supported yet", name)
 		}
-		if functionSet[name] {
-			return nil, errorf(t.pos, "function %q is not supported yet", name)
-		}
-		p.advance()
-		if p.tok.typ == tokLParen {
-			e := errorf(t.pos, "unknown function %q", t.text)
-			e.Hint = didYouMean(name, append(append([]string(nil), functionNames...), operatorNames...))
-			return nil, e
-		}
-		if expressionStart(p.tok) {
-			return nil, errorf(t.pos, `expression stages ("<expression> as <field>") are not supported yet`)
-		}
-		e := errorf(t.pos, "unknown operator %q", t.text)
-		e.Hint = didYouMean(name, operatorNames)
-		return nil, e
+		// "<expression> as <field>" (op_assign.go); a lone unknown word
+		// is reported as an unknown operator there.
+		return p.parseAssignStage()
 	case tokField, tokNumber, tokString, tokLParen, tokMinus, tokNot:
-		return nil, errorf(t.pos, `expression stages ("<expression> as <field>") are not supported yet`)
+		return p.parseAssignStage()
 	case tokParam:
 		return nil, errorf(t.pos, "a template parameter cannot stand for an operator")
 	}
@@ -443,6 +431,10 @@ func (p *parser) expectStageEnd(op string) *Error {
 		return nil
 	case tokError:
 		return p.tok.err
+	}
+	if isWhereWord(p.tok) {
+		return errorf(p.tok.pos, `"where" must be its own stage`).
+			withHint(`separate it with "|": ... | where <condition>`)
 	}
 	return errorf(p.tok.pos, "unexpected %s in %s", p.tok.describe(), op)
 }

@@ -19,6 +19,10 @@ type CompileOptions struct {
 	// DefaultMaxGroups. A query that would produce more fails with an error
 	// wrapping ErrTooManyGroups rather than use unbounded memory.
 	MaxGroups int
+
+	// noIngestJSON makes the json operator parse _raw even where the
+	// ingest-time JSON fields have the values (tests prove both agree).
+	noIngestJSON bool
 }
 
 // DefaultMaxGroups is the group limit of an aggregate (Sumo's).
@@ -38,6 +42,15 @@ type FieldInfo struct {
 type schema struct {
 	records bool
 	fields  []FieldInfo
+	// aliases are names that resolve to another column of records
+	// (compare's <f> for <f>_target, op_compare.go); rows carry them as
+	// trailing fields, which are not delivered.
+	aliases map[string]string
+	// dynamic records have, after fields, columns known only at run time
+	// (transpose's, op_transpose.go), of type dynamicType: any name
+	// resolves, and the records delivered have the columns of their rows.
+	dynamic     bool
+	dynamicType string
 }
 
 var messagesSchema = &schema{}
@@ -62,6 +75,10 @@ func (s *schema) names() string {
 // compiler carries what stages need while compiling.
 type compiler struct {
 	opts CompileOptions
+	// done are the steps compiled so far: the stages before the one
+	// being compiled (outlier, predict and compare look for the
+	// aggregate and timeslice before them).
+	done []step
 }
 
 func (c *compiler) maxGroups() int {
@@ -75,6 +92,12 @@ func (c *compiler) maxGroups() int {
 func (c *compiler) resolveField(f FieldRef, in *schema) (FieldInfo, *Error) {
 	if in.records {
 		fi, ok := in.field(f.Name)
+		if real, isAlias := in.aliases[f.Name]; !ok && isAlias {
+			fi, ok = in.field(real)
+		}
+		if !ok && in.dynamic {
+			return FieldInfo{Name: f.Name, Type: in.dynamicType}, nil
+		}
 		if !ok {
 			return FieldInfo{}, errorf(f.Pos, "field %q does not exist after the aggregate; the records have %s", f.Name, in.names())
 		}
@@ -140,7 +163,16 @@ type Plan struct {
 	steps    []step
 	pushed   int // steps[:pushed] run in the engine
 	firstAgg int // index of the first aggregate step, -1 for none
-	out      *schema
+	// tail is the index of the first message step needing the whole
+	// stream in order (sort, limit, dedup... over messages), -1 for none;
+	// see exec_tail.go.
+	tail int
+	out  *schema
+
+	// cond, when not nil, says that some of steps[:pushed] run in the
+	// engine only on rows satisfying a condition, checked at run time
+	// (pushdown_cond.go).
+	cond *condPlan
 }
 
 // rowsCounterColumn is the hidden column a pushed aggregate adds to count
@@ -175,6 +207,7 @@ func compile(q *Query, opts CompileOptions) (*Plan, *Error) {
 	c := &compiler{opts: opts}
 	in := messagesSchema
 	for i, st := range q.Stages {
+		c.done = p.steps
 		impl, err := st.compile(c, in)
 		if err != nil {
 			return nil, err
@@ -186,12 +219,13 @@ func compile(q *Query, opts CompileOptions) (*Plan, *Error) {
 		in = impl.output()
 	}
 	p.out = in
+	p.tail = p.findTail()
 	if opts.PushDown {
 		// Push stages while the engine can compute them, up to and
 		// including the first aggregate: records are at most a few
 		// thousand rows, which Go handles as well as the engine.
-		for _, s := range p.steps {
-			if _, ok := s.impl.logsQL(""); !ok {
+		for i, s := range p.steps {
+			if _, ok := s.impl.logsQL(""); !ok && !p.pushConditionally(i) {
 				break
 			}
 			p.pushed++
@@ -244,6 +278,12 @@ func (p *Plan) IsAggregate() bool { return p.firstAgg >= 0 }
 // Query returns the compiled query.
 func (p *Plan) Query() *Query { return p.query }
 
+// OutputFields returns the columns of the query's output: for an aggregate
+// query, the fields of its records in order (what Sink.Records receives);
+// for a message query, the fields its stages add to messages besides the
+// built-in and ingest-time ones.
+func (p *Plan) OutputFields() []FieldInfo { return append([]FieldInfo(nil), p.out.fields...) }
+
 // messagesPushed reports whether the engine computes everything before the
 // first aggregate (the whole query when there is none).
 func (p *Plan) messagesPushed() bool {
@@ -272,8 +312,9 @@ func (p *Plan) messagePipes() string {
 		if p.steps[i].impl.aggregate() {
 			break
 		}
-		pipe, _ := p.steps[i].impl.logsQL("")
-		b.WriteString(" | " + pipe)
+		if pipe := p.pushedPipe(i); pipe != "" { // a fused timeslice has none (op_timeslice.go)
+			b.WriteString(" | " + pipe)
+		}
 	}
 	return b.String()
 }
@@ -297,6 +338,9 @@ var sortPipe = fmt.Sprintf(" | sort by (_time desc, %q desc)", event.FieldRowID)
 // Explain describes the plan: the LogsQL pushed to the engine and the chain
 // of Go operators.
 func (p *Plan) Explain() string {
+	if p.cond != nil && !p.cond.decided {
+		return p.explainConditional()
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "query:   %s\n", p.query.String())
 	mode := "push down"
@@ -309,19 +353,24 @@ func (p *Plan) Explain() string {
 		goOps = append(goOps, "filter "+p.query.Scope.String())
 	}
 	switch {
+	case p.tail >= 0:
+		p.explainTail(&b)
 	case !p.IsAggregate() && p.messagesPushed():
 		fmt.Fprintf(&b, "engine:  %s%s limit <messages wanted>   (per time window, newest window first)\n", p.messagesLogsQL(), sortPipe)
 	case !p.IsAggregate():
-		fmt.Fprintf(&b, "engine:  %s   (per time window, newest window first)\n", p.messagesLogsQL())
+		fmt.Fprintf(&b, "engine:  %s   (per time window, newest window first)\n", p.goMessagesLogsQL())
 	case p.aggregatePushed():
 		fmt.Fprintf(&b, "engine:  %s\n", p.aggregateLogsQL())
+		if a, ok := p.pushedAggregate(); ok {
+			b.WriteString(a.explainSplit(p)) // agg_pushdown.go
+		}
 	default:
-		fmt.Fprintf(&b, "engine:  %s\n", p.messagesLogsQL())
+		fmt.Fprintf(&b, "engine:  %s\n", p.goMessagesLogsQL())
 	}
 	for i := p.pushed; i < len(p.steps); i++ {
 		goOps = append(goOps, p.steps[i].impl.explain())
 	}
-	if !p.IsAggregate() && !p.messagesPushed() {
+	if !p.IsAggregate() && !p.messagesPushed() && p.tail < 0 {
 		goOps = append(goOps, "keep the newest messages")
 	}
 	if len(goOps) == 0 {
@@ -338,6 +387,8 @@ func (p *Plan) Explain() string {
 			cols[i] = c
 		}
 		fmt.Fprintf(&b, "output:  records (%s)\n", strings.Join(cols, ", "))
+	} else if p.tail >= 0 {
+		b.WriteString("output:  messages, in the order of the stages\n")
 	} else {
 		b.WriteString("output:  messages, newest first\n")
 	}

@@ -38,12 +38,31 @@ type Config struct {
 	MaxMessageBytes int64
 	// IdleTimeout cancels and forgets a job nobody polled for this long.
 	IdleTimeout time.Duration
-	// MaxRuntime is a job's time budget.
+	// MaxRuntime is a search's time budget, counted from the moment it
+	// starts running (not while it waits for a slot). A search that runs
+	// out of it stops with an error saying its results are partial.
 	MaxRuntime time.Duration
-	// MaxJobs bounds live jobs in total and per user.
+	// MaxJobs bounds live jobs (and open result streams) in total and per
+	// user.
 	MaxJobs, MaxJobsPerUser int
-	Logger                  *slog.Logger
-	Metrics                 *metrics.Set
+	// MaxRunning bounds the searches (jobs and streams) that run engine
+	// queries at once; the others wait in state NOT STARTED, in arrival
+	// order, for a slot.
+	MaxRunning int
+	// MaxGroups is the group limit of aggregates
+	// (query.CompileOptions.MaxGroups): a query producing more groups stops
+	// with an error naming the limit. 0 means query.DefaultMaxGroups.
+	MaxGroups int
+	// AllGo runs every query entirely in Go operators, the engine only
+	// selecting the time range (query.CompileOptions{PushDown: false}): a
+	// diagnostic mode, slower, for comparing results and for tests.
+	AllGo bool
+	// Env is the execution environment of queries: lookup tables and the
+	// GeoIP database (query.Env). Each search gets a copy naming its user;
+	// save may write only for admins (env.go).
+	Env     *query.Env
+	Logger  *slog.Logger
+	Metrics *metrics.Set
 }
 
 // DefaultConfig returns the defaults.
@@ -55,6 +74,8 @@ func DefaultConfig() Config {
 		MaxRuntime:      5 * time.Minute,
 		MaxJobs:         200,
 		MaxJobsPerUser:  20,
+		MaxRunning:      8,
+		MaxGroups:       query.DefaultMaxGroups,
 	}
 }
 
@@ -65,6 +86,9 @@ type Manager struct {
 
 	mu   sync.Mutex
 	jobs map[string]*Job
+
+	// slots holds a token per running search (Config.MaxRunning).
+	slots chan struct{}
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -92,13 +116,19 @@ func NewManager(st store.Store, cfg Config) *Manager {
 	if cfg.MaxJobsPerUser <= 0 {
 		cfg.MaxJobsPerUser = def.MaxJobsPerUser
 	}
+	if cfg.MaxRunning <= 0 {
+		cfg.MaxRunning = def.MaxRunning
+	}
+	if cfg.MaxGroups <= 0 {
+		cfg.MaxGroups = def.MaxGroups
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.NewSet()
 	}
-	m := &Manager{cfg: cfg, store: st, jobs: make(map[string]*Job), stop: make(chan struct{})}
+	m := &Manager{cfg: cfg, store: st, jobs: make(map[string]*Job), stop: make(chan struct{}), slots: make(chan struct{}, cfg.MaxRunning)}
 	m.wg.Add(1)
 	go m.janitor()
 	return m
@@ -110,7 +140,7 @@ func (m *Manager) Close() {
 	m.stopOnce.Do(func() { close(m.stop) })
 	m.mu.Lock()
 	for id, j := range m.jobs {
-		j.cancel()
+		j.cancelShutdown()
 		delete(m.jobs, id)
 	}
 	m.mu.Unlock()
@@ -129,7 +159,7 @@ func (m *Manager) janitor() {
 		case now := <-t.C:
 			m.mu.Lock()
 			for id, j := range m.jobs {
-				if now.Sub(j.lastTouched()) > m.cfg.IdleTimeout {
+				if !j.stream && now.Sub(j.lastTouched()) > m.cfg.IdleTimeout {
 					j.cancel()
 					delete(m.jobs, id)
 					m.cfg.Logger.Info("search job expired: not polled", "id", id, "idle", m.cfg.IdleTimeout)
@@ -162,22 +192,56 @@ var ErrNotFound = errors.New("search job not found")
 
 // Create parses and plans the query and starts the job.
 func (m *Manager) Create(p *catalog.Principal, req Request) (*Job, error) {
+	return m.start(context.Background(), p, req, false, 0)
+}
+
+// StreamOptions tune a streamed search.
+type StreamOptions struct {
+	// Limit caps the messages a non-aggregate search gathers (at most
+	// Config.MaxMessages; 0 means that) and the records a stream sends.
+	// Reaching it ends the search normally (StateDone), not force-paused.
+	Limit int
+}
+
+// Stream starts a search whose results are streamed to one client (the
+// NDJSON endpoint): the job is not addressable by id, is never expired for
+// lack of polls, counts against the same limits as jobs while it runs,
+// and is cancelled as soon as ctx ends (the client went away). Read it with
+// Updates, Changed and Done.
+func (m *Manager) Stream(ctx context.Context, p *catalog.Principal, req Request, opt StreamOptions) (*Job, error) {
+	return m.start(ctx, p, req, true, opt.Limit)
+}
+
+// compile parses and plans a query with the manager's options.
+func (m *Manager) compile(text string) (*query.Plan, error) {
+	q, err := query.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return query.Compile(q, query.CompileOptions{PushDown: !m.cfg.AllGo, MaxGroups: m.cfg.MaxGroups})
+}
+
+func (m *Manager) start(parent context.Context, p *catalog.Principal, req Request, stream bool, limit int) (*Job, error) {
 	if strings.TrimSpace(req.Query) == "" {
 		return nil, &Error{Code: "searchjob.no.query", Msg: "the query is empty", Status: 400}
 	}
 	if !req.To.After(req.From) {
 		return nil, &Error{Code: "searchjob.to.smaller.than.from", Msg: fmt.Sprintf("'to' (%s) must be after 'from' (%s)", req.To.Format(time.RFC3339), req.From.Format(time.RFC3339)), Status: 400}
 	}
-	q, err := query.Parse(req.Query)
+	plan, err := m.compile(req.Query)
 	if err != nil {
 		return nil, &Error{Code: "searchjob.parse.error", Msg: err.Error(), Status: 400}
 	}
-	plan, err := query.Compile(q, query.CompileOptions{PushDown: true})
-	if err != nil {
-		return nil, &Error{Code: "searchjob.parse.error", Msg: err.Error(), Status: 400}
+	env := m.envFor(p)
+	if err := m.checkEnv(parent, plan, env); err != nil {
+		return nil, err
 	}
 	if req.Location == nil {
 		req.Location = time.UTC
+	}
+	maxMessages, clientLimit := m.cfg.MaxMessages, false
+	if limit > 0 && limit < maxMessages {
+		maxMessages, clientLimit = limit, true
 	}
 
 	m.mu.Lock()
@@ -195,22 +259,34 @@ func (m *Manager) Create(p *catalog.Principal, req Request) (*Job, error) {
 	}
 	if len(m.jobs) >= m.cfg.MaxJobs || mine >= m.cfg.MaxJobsPerUser {
 		return nil, &Error{Code: "rate.limit.exceeded", Status: 429,
-			Msg: fmt.Sprintf("too many active search jobs (%d of yours, %d in all; limits %d and %d): delete finished jobs", mine, len(m.jobs), m.cfg.MaxJobsPerUser, m.cfg.MaxJobs)}
+			Msg: fmt.Sprintf("too many active search jobs (%d of yours, %d in all, counting open result streams; limits %d and %d): delete finished jobs", mine, len(m.jobs), m.cfg.MaxJobsPerUser, m.cfg.MaxJobs)}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.MaxRuntime)
+	ctx, cancel := context.WithCancel(parent)
+	now := time.Now()
 	j := &Job{
-		ID:      newJobID(),
-		owner:   p.UserID,
-		req:     req,
-		plan:    plan,
-		cancel:  cancel,
-		state:   StateNotStarted,
-		touched: time.Now(),
-		created: time.Now(),
-		m:       m,
+		ID:          newJobID(),
+		owner:       p.UserID,
+		req:         req,
+		plan:        plan,
+		cancel:      cancel,
+		created:     now,
+		m:           m,
+		stream:      stream,
+		maxMessages: maxMessages,
+		clientLimit: clientLimit,
+		limit:       limit,
+		env:         env,
+		changed:     make(chan struct{}, 1),
+		done:        make(chan struct{}),
+		state:       StateNotStarted,
+		touched:     now,
 	}
 	m.jobs[j.ID] = j
-	m.cfg.Metrics.GetOrCreateCounter(`dohyo_search_jobs_total`).Inc()
+	kind := "job"
+	if stream {
+		kind = "stream"
+	}
+	m.cfg.Metrics.GetOrCreateCounter(fmt.Sprintf(`dohyo_search_jobs_total{kind=%q}`, kind)).Inc()
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -219,12 +295,33 @@ func (m *Manager) Create(p *catalog.Principal, req Request) (*Job, error) {
 	return j, nil
 }
 
+// acquire waits for a running slot; it returns false when ctx ends first.
+func (m *Manager) acquire(ctx context.Context) bool {
+	select {
+	case m.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (m *Manager) release() { <-m.slots }
+
+// forget drops a finished stream's job.
+func (m *Manager) forget(j *Job) {
+	m.mu.Lock()
+	if m.jobs[j.ID] == j {
+		delete(m.jobs, j.ID)
+	}
+	m.mu.Unlock()
+}
+
 // Get returns the caller's job.
 func (m *Manager) Get(p *catalog.Principal, id string) (*Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	j, ok := m.jobs[id]
-	if !ok || j.owner != p.UserID {
+	if !ok || j.owner != p.UserID || j.stream {
 		return nil, ErrNotFound
 	}
 	j.touch()
@@ -236,7 +333,7 @@ func (m *Manager) Delete(p *catalog.Principal, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	j, ok := m.jobs[id]
-	if !ok || j.owner != p.UserID {
+	if !ok || j.owner != p.UserID || j.stream {
 		return ErrNotFound
 	}
 	j.cancelByUser()
@@ -244,7 +341,18 @@ func (m *Manager) Delete(p *catalog.Principal, id string) error {
 	return nil
 }
 
-// Explain parses and plans a query and describes the plan.
+// Explain parses and plans a query with the manager's options (group
+// limit, push-down) and describes the plan.
+func (m *Manager) Explain(text string) (string, error) {
+	plan, err := m.compile(text)
+	if err != nil {
+		return "", err
+	}
+	return plan.Explain(), nil
+}
+
+// Explain parses and plans a query with the default options and describes
+// the plan.
 func Explain(text string) (string, error) {
 	q, err := query.Parse(text)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -478,16 +479,40 @@ func TestIdleExpiry(t *testing.T) {
 	}
 }
 
-// blockingStore is a store whose queries run until cancelled.
+// blockingStore is a store whose queries run until cancelled: an
+// infinitely slow engine.
 type blockingStore struct {
 	store.Store // nil: only Query is used
 	queries     atomic.Int64
+
+	mu   sync.Mutex
+	ctxs []context.Context // of every query
 }
 
 func (b *blockingStore) Query(ctx context.Context, q store.Query, fn func(*store.Block) error) error {
+	b.mu.Lock()
+	b.ctxs = append(b.ctxs, ctx)
+	b.mu.Unlock()
 	b.queries.Add(1)
 	<-ctx.Done()
 	return ctx.Err()
+}
+
+// waitCancelled waits until the contexts of the first n queries the store
+// received are all done: the engine was told to stop.
+func (b *blockingStore) waitCancelled(t *testing.T, n int) {
+	t.Helper()
+	b.mu.Lock()
+	ctxs := append([]context.Context(nil), b.ctxs[:n]...)
+	b.mu.Unlock()
+	guard := time.After(30 * time.Second)
+	for i, ctx := range ctxs {
+		select {
+		case <-ctx.Done():
+		case <-guard:
+			t.Fatalf("the context of engine query %d was not cancelled", i)
+		}
+	}
 }
 
 func waitQueries(t *testing.T, b *blockingStore, n int64) {
@@ -525,6 +550,8 @@ func TestDeleteRunningJob(t *testing.T) {
 	if err := m.Delete(alice, j.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The engine's queries (messages and histogram) are cancelled.
+	bs.waitCancelled(t, 2)
 	if m.HasJob(j.ID) {
 		t.Error("deleted job still held")
 	}

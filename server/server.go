@@ -25,12 +25,14 @@ import (
 	"github.com/dohyo/dohyo/api"
 	"github.com/dohyo/dohyo/catalog"
 	"github.com/dohyo/dohyo/event"
+	"github.com/dohyo/dohyo/geoip"
 	"github.com/dohyo/dohyo/ingest"
 	"github.com/dohyo/dohyo/ingest/httpsource"
 	"github.com/dohyo/dohyo/search"
 	"github.com/dohyo/dohyo/store"
 	"github.com/dohyo/dohyo/store/embedded"
 	"github.com/dohyo/dohyo/wal"
+	"github.com/dohyo/dohyo/web"
 )
 
 // Config configures a server. Zero values take the defaults of
@@ -61,6 +63,13 @@ type Config struct {
 	// ShutdownTimeout bounds the drain on SIGTERM.
 	ShutdownTimeout time.Duration
 	Search          search.Config
+	// GeoIPDB is the MaxMind-format City database (GeoLite2-City.mmdb,
+	// dbip-city-lite.mmdb) behind geo lookup; empty means none, and
+	// queries using geo lookup fail saying how to configure one.
+	GeoIPDB string
+	// MaxLookupTableBytes is the size limit of a lookup table; 0 means
+	// catalog.DefaultMaxLookupTableBytes (100 MB).
+	MaxLookupTableBytes int64
 
 	// Bootstrap credentials for a new data folder; empty values are
 	// generated (DOHYO_BOOTSTRAP_ACCESS_KEY, DOHYO_ADMIN_PASSWORD).
@@ -100,6 +109,7 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	metrics *metrics.Set
+	geoip   *geoip.DB // nil when none is configured
 
 	diskFree atomic.Int64
 	closing  atomic.Bool
@@ -196,6 +206,9 @@ func New(cfg Config) (_ *Server, err error) {
 	}, s.wal, s.catalog, s.admit)
 	sc := cfg.Search
 	sc.Logger, sc.Metrics = cfg.Logger, s.metrics
+	if sc.Env, err = s.queryEnv(); err != nil {
+		return nil, err
+	}
 	s.search = search.NewManager(s.store, sc)
 	s.registerGauges()
 
@@ -204,12 +217,19 @@ func New(cfg Config) (_ *Server, err error) {
 	api.New(api.Config{Catalog: s.catalog, Search: s.search, PublicURL: cfg.PublicURL, Logger: cfg.Logger}).Routes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	// The web UI, with its security headers; client routes fall back to
+	// index.html.
+	mux.Handle("/", web.Handler())
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	// Streamed searches hold their request open until they finish: cancel
+	// every search as soon as the drain begins so that they end (with an
+	// error event saying the server shuts down) instead of holding it up.
+	s.http.RegisterOnShutdown(s.search.Close)
 	return s, nil
 }
 
@@ -385,6 +405,9 @@ func (s *Server) closeParts() error {
 		if err := s.catalog.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close catalog: %w", err))
 		}
+	}
+	if s.geoip != nil {
+		s.geoip.Close()
 	}
 	if s.lock != nil {
 		s.lock.Close()

@@ -101,6 +101,7 @@ type Server struct {
 	attempts int
 	jobs     map[string]*JobState
 	jobDefs  map[string]Job
+	streams  []map[string]any
 	seq      int
 }
 
@@ -144,6 +145,65 @@ func (s *Server) Jobs() map[string]JobState {
 		out[id] = *j
 	}
 	return out
+}
+
+// Streams returns the bodies of the search streams requested, in order.
+func (s *Server) Streams() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]any(nil), s.streams...)
+}
+
+// streamAPI answers POST /api/v1/search/stream with the scripted job as
+// NDJSON events: meta, Gathering progress events, the messages (at most
+// the request's limit, newest first, two per event) or the records, done.
+func (s *Server) streamAPI(w http.ResponseWriter, r *http.Request) {
+	var req map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		WriteError(w, 400, "bad.request", err.Error())
+		return
+	}
+	q, _ := req["query"].(string)
+	var def Job
+	if s.Search != nil {
+		def = s.Search(q)
+	}
+	if def.Error != "" {
+		WriteError(w, 400, "searchjob.parse.error", def.Error)
+		return
+	}
+	s.streams = append(s.streams, req)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(200)
+	enc := json.NewEncoder(w)
+	aggregate := def.Records != nil
+	fields := def.Fields
+	if fields == nil || !aggregate {
+		fields = []map[string]any{}
+	}
+	_ = enc.Encode(map[string]any{"type": "meta", "query": q, "aggregate": aggregate, "fields": fields})
+	for i := 0; i < def.Gathering; i++ {
+		_ = enc.Encode(map[string]any{"type": "progress", "state": "GATHERING RESULTS", "messageCount": i})
+	}
+	// Newest first, as the server promises.
+	msgs := append([]map[string]string(nil), def.Messages...)
+	sort.SliceStable(msgs, func(i, j int) bool {
+		ti, _ := strconv.ParseInt(msgs[i]["_messagetime"], 10, 64)
+		tj, _ := strconv.ParseInt(msgs[j]["_messagetime"], 10, 64)
+		return ti > tj
+	})
+	if lim, _ := req["limit"].(float64); lim > 0 && int(lim) < len(msgs) {
+		msgs = msgs[:int(lim)]
+	}
+	if aggregate {
+		_ = enc.Encode(map[string]any{"type": "records", "fields": def.Fields, "records": def.Records})
+	} else {
+		for i := 0; i < len(msgs); i += 2 {
+			_ = enc.Encode(map[string]any{"type": "messages", "messages": msgs[i:min(i+2, len(msgs))]})
+		}
+	}
+	_ = enc.Encode(map[string]any{"type": "done", "state": "DONE GATHERING RESULTS", "messageCount": len(msgs),
+		"histogramCount": len(def.Messages), "recordCount": len(def.Records), "truncated": len(msgs) < len(def.Messages)})
 }
 
 // WriteError writes the error envelope.
@@ -190,6 +250,8 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		s.sourcesAPI(w, r, parts[1:])
 	case len(parts) >= 2 && parts[0] == "search" && parts[1] == "jobs":
 		s.jobsAPI(w, r, parts[2:])
+	case p == "search/stream" && r.Method == http.MethodPost:
+		s.streamAPI(w, r)
 	case p == "query/explain" && r.Method == http.MethodPost:
 		var in struct{ Query string }
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -33,7 +34,16 @@ func init() {
 
 func main() {
 	if err := rootCmd.Execute(); err != nil {
-		fmt.Fprintf(os.Stderr, "dohyo: %v\n", err)
-		os.Exit(1)
+		// A command may choose its exit status (query check: 1 when a
+		// query is invalid, 2 on bad input); its message may be empty.
+		code := 1
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) {
+			code = ec.ExitCode()
+		}
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintf(os.Stderr, "dohyo: %s\n", msg)
+		}
+		os.Exit(code)
 	}
 }

@@ -107,56 +107,163 @@ func runSearch(ctx context.Context, cmd *cobra.Command, f *cfSearchFlags, query 
 		return fmt.Errorf("--from %s is not before --to %s", from.In(loc).Format(time.RFC3339), to.In(loc).Format(time.RFC3339))
 	}
 
-	opts := []client.SearchOption{client.WithLimit(f.limit)}
-	tty := cfIsTerminal(stderr)
-	if tty {
-		opts = append(opts, client.WithProgress(func(st client.JobStatus) {
-			fmt.Fprintf(stderr, "\r\033[K%s: %s messages, %s records", strings.ToLower(st.State), cfCount(st.MessageCount), cfCount(st.RecordCount))
-		}))
-	}
-	res, err := c.Search(ctx, query, from, to, f.tz, opts...)
-	if tty {
-		fmt.Fprint(stderr, "\r\033[K")
-	}
+	sp := &cfStreamPrinter{f: f, stdout: stdout, stderr: stderr, loc: loc, tty: cfIsTerminal(stderr)}
+	err = c.SearchStream(ctx, client.StreamRequest{
+		JobRequest: client.JobRequest{
+			Query:    query,
+			From:     strconv.FormatInt(from.UnixMilli(), 10),
+			To:       strconv.FormatInt(to.UnixMilli(), 10),
+			TimeZone: f.tz,
+		},
+		Limit: f.limit,
+	}, sp.event)
+	sp.clearProgress()
 	if err != nil {
 		return err
 	}
-	for _, e := range res.Errors {
-		fmt.Fprintf(stderr, "error: %s\n", e)
+	done := sp.done
+	if done.State == client.StateCancelled {
+		return fmt.Errorf("the search was cancelled by the server%s", joinErrs(sp.errs))
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
+	if len(sp.errs) > 0 && done.MessageCount == 0 && done.RecordCount == 0 {
+		return fmt.Errorf("the search failed: %s", strings.Join(sp.errs, "; "))
 	}
-	if res.State == client.StateForcePaused {
-		fmt.Fprintln(stderr, "warning: the search stopped at the server's message cap; narrow the query or the time range")
-	}
-
-	rows, fields := res.Messages, res.Fields
-	what := "message"
-	count := res.MessageCount
-	if res.Aggregate {
-		rows, what, count = res.Records, "record", res.RecordCount
-	}
-	switch f.output {
-	case "json":
-		err = cfWriteJSONRows(stdout, fields, rows)
-	case "csv":
-		err = cfWriteCSV(stdout, fields, rows)
-	default:
-		if res.Aggregate {
-			err = cfWriteRecordsTable(stdout, fields, rows)
-		} else {
-			err = cfWriteMessagesTable(stdout, rows, loc)
-		}
-	}
-	if err != nil {
+	if err := sp.finish(); err != nil {
 		return fmt.Errorf("write results: %w", err)
 	}
-	note := cfPlural(count, what, what+"s")
-	if res.Truncated {
-		note += fmt.Sprintf(", showing %s (raise --limit to see more)", cfCount(int64(len(rows))))
+	what, total, shown := "message", max(done.MessageCount, done.HistogramCount), sp.shown
+	if sp.aggregate {
+		what, total = "record", done.RecordCount
+	}
+	note := cfPlural(total, what, what+"s")
+	if shown < total {
+		note += fmt.Sprintf(", showing %s", cfCount(shown))
+		if f.limit > 0 && shown >= int64(f.limit) {
+			note += " (raise --limit to see more)"
+		}
 	}
 	fmt.Fprintf(stderr, "%s, %s to %s\n", note, from.In(loc).Format("2006-01-02 15:04:05"), to.In(loc).Format("2006-01-02 15:04:05 MST"))
+	return nil
+}
+
+func joinErrs(msgs []string) string {
+	if len(msgs) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(msgs, "; ")
+}
+
+// cfStreamPrinter prints the events of a search stream: messages as they
+// arrive (table or JSON lines; CSV needs every column first, so it waits
+// for the end), records at the end, warnings and errors on stderr, and a
+// progress line on stderr when it is a terminal.
+type cfStreamPrinter struct {
+	f              *cfSearchFlags
+	stdout, stderr io.Writer
+	loc            *time.Location
+	tty            bool
+
+	aggregate    bool
+	done         client.StreamEvent
+	errs         []string
+	shown        int64
+	progressLine bool
+	// table of messages: the category column only ever widens.
+	header   bool
+	catWidth int
+	// buffered for the end: CSV messages, records.
+	rows   []client.Row
+	fields []client.ResultField
+}
+
+func (p *cfStreamPrinter) clearProgress() {
+	if p.progressLine {
+		fmt.Fprint(p.stderr, "\r\033[K")
+		p.progressLine = false
+	}
+}
+
+func (p *cfStreamPrinter) event(ev *client.StreamEvent) error {
+	switch ev.Type {
+	case client.EventMeta:
+		p.aggregate = ev.Aggregate
+		p.fields = ev.Fields
+	case client.EventProgress:
+		if p.tty {
+			fmt.Fprintf(p.stderr, "\r\033[K%s: %s messages, %s records", strings.ToLower(ev.State), cfCount(ev.MessageCount), cfCount(ev.RecordCount))
+			p.progressLine = true
+		}
+	case client.EventWarning:
+		p.clearProgress()
+		fmt.Fprintf(p.stderr, "warning: %s\n", ev.Message)
+	case client.EventError:
+		p.clearProgress()
+		fmt.Fprintf(p.stderr, "error: %s\n", ev.Message)
+		p.errs = append(p.errs, ev.Message)
+	case client.EventMessages:
+		p.shown += int64(len(ev.Messages))
+		switch p.f.output {
+		case "csv":
+			p.rows = append(p.rows, ev.Messages...)
+			return nil
+		case "json":
+			p.clearProgress()
+			return cfWriteJSONRows(p.stdout, nil, ev.Messages)
+		}
+		p.clearProgress()
+		return p.messagesTable(ev.Messages)
+	case client.EventRecords:
+		p.shown += int64(len(ev.Records))
+		p.fields = ev.Fields
+		p.rows = append(p.rows, ev.Records...)
+	case client.EventDone:
+		p.done = *ev
+	}
+	return nil
+}
+
+// messagesTable prints time, category and message; the lines of a
+// multi-line message after the first are indented under the message
+// column.
+func (p *cfStreamPrinter) messagesTable(rows []client.Row) error {
+	w := max(p.catWidth, len("CATEGORY"))
+	for _, r := range rows {
+		w = max(w, len(cfCell(r["_sourcecategory"])))
+	}
+	p.catWidth = w
+	var b strings.Builder
+	if !p.header {
+		fmt.Fprintf(&b, "%-23s  %-*s  %s\n", "TIME", w, "CATEGORY", "MESSAGE")
+		p.header = true
+	}
+	indent := strings.Repeat(" ", 23+2+w+2)
+	for _, r := range rows {
+		ts := r["_messagetime"]
+		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
+			ts = time.UnixMilli(ms).In(p.loc).Format("2006-01-02 15:04:05.000")
+		}
+		lines := strings.Split(strings.TrimRight(cfCell(r["_raw"]), "\n"), "\n")
+		fmt.Fprintf(&b, "%-23s  %-*s  %s\n", ts, w, cfCell(r["_sourcecategory"]), lines[0])
+		for _, l := range lines[1:] {
+			b.WriteString(indent + l + "\n")
+		}
+	}
+	_, err := io.WriteString(p.stdout, b.String())
+	return err
+}
+
+// finish prints what waited for the end.
+func (p *cfStreamPrinter) finish() error {
+	switch {
+	case p.f.output == "csv":
+		return cfWriteCSV(p.stdout, p.fields, p.rows)
+	case p.aggregate && p.f.output == "json":
+		return cfWriteJSONRows(p.stdout, p.fields, p.rows)
+	case p.aggregate:
+		return cfWriteRecordsTable(p.stdout, p.fields, p.rows)
+	case !p.header && p.f.output == "table":
+		return p.messagesTable(nil)
+	}
 	return nil
 }
 
@@ -252,25 +359,6 @@ func cfWriteRecordsTable(w io.Writer, fields []client.ResultField, rows []client
 			cells[i] = strings.ReplaceAll(cfCell(r[c]), "\n", " ")
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	return tw.Flush()
-}
-
-// cfWriteMessagesTable prints time, category and message; the lines of a
-// multi-line message after the first are indented under the message column.
-func cfWriteMessagesTable(w io.Writer, rows []client.Row, loc *time.Location) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tCATEGORY\tMESSAGE")
-	for _, r := range rows {
-		ts := r["_messagetime"]
-		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
-			ts = time.UnixMilli(ms).In(loc).Format("2006-01-02 15:04:05.000")
-		}
-		lines := strings.Split(strings.TrimRight(cfCell(r["_raw"]), "\n"), "\n")
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", ts, cfCell(r["_sourcecategory"]), lines[0])
-		for _, l := range lines[1:] {
-			fmt.Fprintf(tw, "\t\t%s\n", l)
-		}
 	}
 	return tw.Flush()
 }

@@ -27,6 +27,9 @@ type serveFlags struct {
 	engineMemory, syncInterval                  string
 	logLevel, logFormat                         string
 	cpuProfile                                  string
+	searchTimeout                               string
+	maxGroups, maxSearches                      int
+	geoipDB, maxLookupSize                      string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
@@ -47,6 +50,11 @@ func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
 	fl.StringVar(&f.minFreeDisk, "min-free-disk", "1GiB", "free space floor of the data folder; below it ingest answers 429")
 	fl.StringVar(&f.engineMemory, "engine-memory", "0", "cap on the storage engine's caches (0 = 60% of RAM)")
 	fl.StringVar(&f.syncInterval, "engine-sync-interval", "15s", "spacing of the engine's durability barriers (each forces its in-memory data to disk, which costs merge work); the WAL keeps the data of the last two intervals and replays it after a crash")
+	fl.StringVar(&f.geoipDB, "geoip-db", "", "MaxMind-format City database for geo lookup (GeoLite2-City.mmdb or DB-IP's dbip-city-lite.mmdb; default $DOHYO_GEOIP_DB); without one, queries using geo lookup fail")
+	fl.StringVar(&f.maxLookupSize, "max-lookup-size", "100MiB", "size limit of one lookup table")
+	fl.StringVar(&f.searchTimeout, "search-timeout", "5m", "time budget of one search; a search that runs out of it stops with partial results and an error saying so")
+	fl.IntVar(&f.maxGroups, "max-groups", def.Search.MaxGroups, "most groups an aggregate (count by ...) may produce; a query producing more stops with an error naming this limit")
+	fl.IntVar(&f.maxSearches, "max-concurrent-searches", def.Search.MaxRunning, "searches running at once; more wait in line (state NOT STARTED)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
@@ -81,6 +89,13 @@ func (f *serveFlags) config(stderr io.Writer) (server.Config, error) {
 			return cfg, fmt.Errorf("%s: %w", s.flag, err)
 		}
 	}
+	if cfg.Search.MaxRuntime, err = units.ParseDuration(f.searchTimeout); err != nil || cfg.Search.MaxRuntime <= 0 {
+		return cfg, fmt.Errorf("--search-timeout %q: want a positive duration (e.g. 30s, 5m)", f.searchTimeout)
+	}
+	if f.maxGroups <= 0 || f.maxSearches <= 0 {
+		return cfg, fmt.Errorf("--max-groups and --max-concurrent-searches must be positive")
+	}
+	cfg.Search.MaxGroups, cfg.Search.MaxRunning = f.maxGroups, f.maxSearches
 	if cfg.SyncInterval, err = units.ParseDuration(f.syncInterval); err != nil || cfg.SyncInterval <= 0 {
 		return cfg, fmt.Errorf("--engine-sync-interval %q: want a positive duration", f.syncInterval)
 	}
@@ -103,6 +118,13 @@ func (f *serveFlags) config(stderr io.Writer) (server.Config, error) {
 		cfg.BootstrapAccessID, cfg.BootstrapAccessKey = id, key
 	}
 	cfg.BootstrapAdminPassword = os.Getenv("DOHYO_ADMIN_PASSWORD")
+	cfg.GeoIPDB = f.geoipDB
+	if cfg.GeoIPDB == "" {
+		cfg.GeoIPDB = os.Getenv("DOHYO_GEOIP_DB")
+	}
+	if cfg.MaxLookupTableBytes, err = units.ParseBytes(f.maxLookupSize); err != nil || cfg.MaxLookupTableBytes <= 0 {
+		return cfg, fmt.Errorf("--max-lookup-size %q: want a positive size (e.g. 100MiB)", f.maxLookupSize)
+	}
 	return cfg, nil
 }
 
