@@ -175,6 +175,21 @@ describe('dohyo web app', () => {
     await shot('search-light.png');
   });
 
+  it('zooms into a time range by dragging across the histogram', async () => {
+    const box = (await page.locator('[data-testid=histogram]').boundingBox())!;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * 0.5, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, y, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForURL(/from=\d{4}-\d{2}-\d{2}T/);
+    const url = new URL(page.url());
+    expect(url.searchParams.get('to')).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/);
+    expect(await page.textContent('[data-testid=time-range]')).toContain('→');
+    await page.waitForFunction(() => document.querySelector('[data-testid=job-status]')?.textContent?.startsWith('Done'), null, { timeout: 60_000 });
+    await setRange('-24h');
+  });
+
   it('scrolls deep into a large result', async () => {
     await typeQuery('*');
     await page.keyboard.press('Control+Enter');
