@@ -78,10 +78,28 @@ const plainIntRegexp = `^(0|-?[1-9][0-9]{0,14})$`
 
 // numericCond is the LogsQL condition under which the engine computes a
 // numeric aggregate of field f exactly: f empty or a plain integer.
+//
+// The engine keeps a column whose values in a block are all unsigned
+// integers in a numeric encoding, and its regexp filter sees no value of
+// such a column in a pipe (stats ... if, a filter after extract), while
+// it does in the query's filter (an engine quirk found by
+// TestPropertyPushdownEqualsGo). Every value of a uint8, uint16 or uint32
+// column is a plain integer (at most 10 digits, no sign, no leading zero),
+// so the value_type alternatives make the condition hold for them in both
+// places; without them, every such row counted as failing and went
+// through Go (exact, but slow).
 func numericCond(f string) string {
 	q := logsQLString(storageField(f))
-	return "(" + q + `:"" or ` + q + ":~" + logsQLString(plainIntRegexp) + ")"
+	return "(" + q + `:"" or ` + q + ":~" + logsQLString(plainIntRegexp) + " or " + q + ":value_type(uint8) or " +
+		q + ":value_type(uint16) or " + q + ":value_type(uint32))"
 }
+
+// nonEmpty is the engine's "if" of the min and max parts: on the rows
+// satisfying numericCond, which are the only rows whose engine results are
+// used (the run checks that none fails it, or filters on it), a non-empty
+// value is a plain integer. A regexp would see no value of a column in a
+// numeric encoding (numericCond); an exact comparison with "" does.
+func nonEmpty(q string) string { return "!" + q + `:=""` }
 
 // nonNumericWarning is the warning of a function skipping a value.
 func nonNumericWarning(call *AggCall) string {
@@ -124,7 +142,7 @@ func (f *sumFn) engine() (aggEngine, bool) {
 		return aggEngine{}, false
 	}
 	q := logsQLString(storageField(f.field))
-	re := q + ":~" + logsQLString(plainIntRegexp)
+	re := nonEmpty(q)
 	return aggEngine{
 		parts: []string{"sum(" + q + ")", "count(" + q + ")", "min(" + q + ") if (" + re + ")", "max(" + q + ") if (" + re + ")"},
 		cond:  numericCond(f.field),
@@ -225,7 +243,7 @@ func (f *minMaxFn) engine() (aggEngine, bool) {
 	}
 	q := logsQLString(storageField(f.field))
 	return aggEngine{
-		parts: []string{name + "(" + q + ") if (" + q + ":~" + logsQLString(plainIntRegexp) + ")"},
+		parts: []string{name + "(" + q + ") if (" + nonEmpty(q) + ")"},
 		cond:  numericCond(f.field),
 	}, true
 }

@@ -121,7 +121,11 @@ const rewrittenIntRegexp = `^-?[0-9_]*_[0-9_]*$`
 // distinct values: f is not one it rewrites.
 func canonicalCond(f string) string {
 	q := logsQLString(storageField(f))
-	return "not (" + q + ":~" + logsQLString(rewrittenIntRegexp) + " or " + q + `:="-0")`
+	// The substring test first: the engine runs the anchored regexp (no
+	// fast path) only on the values holding an underscore, which every
+	// value it matches has; on every row, it was a third of the query's
+	// time (bench/query).
+	return "not ((" + q + `:~"_" ` + q + ":~" + logsQLString(rewrittenIntRegexp) + ") or " + q + `:="-0")`
 }
 
 // engineCond is the conjunction of the functions' conditions (and of the
@@ -472,6 +476,17 @@ func (o *aggOp) mergeBlock(b *store.Block, ep *enginePlan, split bool) (int64, i
 		g, err := o.groupOf(keys)
 		if err != nil {
 			return inputs, fails, err
+		}
+		if failCol != nil && failCol.Values[i] != "0" {
+			// Rows of this group fail G: the run discards these
+			// results and splits, and the partial values need not be
+			// readable (min and max of a non-numeric value).
+			k, err := engineInt(failCol.Values[i])
+			if err != nil {
+				return inputs, fails, err
+			}
+			fails += k
+			continue
 		}
 		for f, cols := range partCols {
 			vals = vals[:0]

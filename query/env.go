@@ -33,6 +33,10 @@ type Env struct {
 	// GeoIP resolves IP addresses to locations; nil means no GeoIP
 	// database is configured, and a query using geo lookup fails at start.
 	GeoIP GeoResolver
+	// ThreatIntel holds the threat intelligence indicators behind
+	// threatip (op_threatip.go); nil means none, and a query using
+	// threatip fails at start.
+	ThreatIntel ThreatIntelStore
 	// AllowSave lets the save operator write lookup tables. Left false,
 	// a query with save fails at start (the server sets it for admins).
 	AllowSave bool

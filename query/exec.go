@@ -76,6 +76,11 @@ type ExecOptions struct {
 	// query that needs it fails at start with an error saying what is
 	// missing.
 	Env *Env
+	// SearchRange, when set, is the range of the whole search of which
+	// this run covers a part (a search job's histogram windows): a
+	// drill-down into the signatures of a logreduce keeps the messages of
+	// the signatures of the whole search (exec_mine.go). Zero means Range.
+	SearchRange Range
 
 	// run is the run's context (the clock, zone and warnings of
 	// expressions, expr_context.go); Execute and Histogram set it.
@@ -148,6 +153,7 @@ func (p *Plan) Execute(ctx context.Context, st store.Store, opt ExecOptions, sin
 	}
 	opt.run = newRunContext(opt)
 	p = p.bindPrefixRuns(ctx, st, opt) // compare (op_compare.go)
+	p = p.bindMining(ctx, st, opt)     // logreduce details, logcompare (exec_mine.go)
 	p, err := p.decideConditional(ctx, st, opt)
 	if err != nil {
 		return Stats{}, err
@@ -721,6 +727,11 @@ func (p *Plan) executeAggregate(ctx context.Context, st store.Store, opt ExecOpt
 		if err := chain.finish(); err != nil {
 			return stats, err
 		}
+	} else if ba, ok := p.blockAggregate(); ok {
+		// Fed from the engine's blocks in parallel (exec_mine.go).
+		if err := p.runBlockAggregate(ctx, st, opt, ba, coll, &stats); err != nil {
+			return stats, err
+		}
 	} else {
 		chain := p.buildChain(coll, len(p.steps), &stats.MessagesMatched, opt.run)
 		var src rowSink = chain
@@ -758,6 +769,7 @@ func (p *Plan) Histogram(ctx context.Context, st store.Store, opt ExecOptions, b
 		return nil, fmt.Errorf("histogram bucket %s is not positive", bucket)
 	}
 	opt.run = newRunContext(opt)
+	p = p.bindMining(ctx, st, opt) // logreduce details (exec_mine.go)
 	p, _, err := p.bindEnv(ctx, opt, false)
 	if err != nil {
 		return nil, err

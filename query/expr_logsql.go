@@ -75,7 +75,7 @@ func pushableField(e Expression) (string, bool) {
 func textLiteral(e Expression) (string, bool) {
 	switch n := e.(type) {
 	case *StringLit:
-		if n.Value == "" || IsNumeric(n.Value) {
+		if n.Value == "" || IsNumeric(n.Value) || engineIntLike(n.Value) {
 			return "", false
 		}
 		return n.Value, true
@@ -84,6 +84,22 @@ func textLiteral(e Expression) (string, bool) {
 	}
 	return "", false
 }
+
+// engineIntLike reports whether the engine's exact and in filters read a
+// text as an integer when they compare it with a column it keeps in a
+// numeric encoding ("1_000" equals 1000 there, "_" equals 0): such texts
+// are compared in Go.
+func engineIntLike(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	return s != "" && strings.Trim(s, "0123456789_") == ""
+}
+
+// Emptiness tests. f:* (an empty prefix) sees no value of a column the
+// engine keeps in a numeric encoding when it runs in a pipe (after
+// extract or copy) rather than in the query's filter; an exact comparison
+// with "" sees them in both (TestPushdownNumericColumns).
+func emptyFilter(f string) string    { return f + `:=""` }
+func nonEmptyFilter(f string) string { return "!" + f + `:=""` }
 
 // fieldAndLiteral splits "f op lit" or "lit op f".
 func fieldAndLiteral(n *BinaryExpr) (field string, lit Expression, ok bool) {
@@ -126,9 +142,9 @@ func exprFilter(e Expression) (string, bool) {
 			}
 			if isEmptyString(lit) {
 				if n.Op == "=" {
-					return "!" + f + ":*", true
+					return emptyFilter(f), true
 				}
-				return f + ":*", true
+				return nonEmptyFilter(f), true
 			}
 			text, ok := textLiteral(lit)
 			if !ok {
@@ -137,7 +153,7 @@ func exprFilter(e Expression) (string, bool) {
 			if n.Op == "=" {
 				return f + ":=" + strconv.Quote(text), true
 			}
-			return "(" + f + ":* !" + f + ":=" + strconv.Quote(text) + ")", true
+			return "(" + nonEmptyFilter(f) + " !" + f + ":=" + strconv.Quote(text) + ")", true
 		}
 	case *UnaryExpr:
 		if n.Op != "!" {
@@ -152,7 +168,7 @@ func exprFilter(e Expression) (string, bool) {
 		switch n.Name {
 		case "isNull", "isEmpty":
 			if f, ok := pushableField(n.Args[0]); ok {
-				return "!" + f + ":*", true
+				return emptyFilter(f), true
 			}
 		}
 	case *InExpr:
@@ -180,19 +196,22 @@ func exprFilter(e Expression) (string, bool) {
 				if p.Value == "" {
 					return "!*", true // null never matches; "" is null
 				}
+				if engineIntLike(p.Value) {
+					return "", false
+				}
 				return f + ":=" + strconv.Quote(p.Value), true
 			}
 			if strings.Trim(p.Value, "*") == "" {
-				return f + ":*", true
+				return nonEmptyFilter(f), true
 			}
 			parts := strings.Split(p.Value, "*")
 			for i, s := range parts {
 				parts[i] = regexp.QuoteMeta(s)
 			}
 			re := "^" + strings.Join(parts, "(?s:.*)") + "$"
-			return "(" + f + ":* " + f + ":~" + strconv.Quote(re) + ")", true
+			return "(" + nonEmptyFilter(f) + " " + f + ":~" + strconv.Quote(re) + ")", true
 		case *RegexLit:
-			return "(" + f + ":* " + f + ":~" + strconv.Quote(p.Pattern) + ")", true
+			return "(" + nonEmptyFilter(f) + " " + f + ":~" + strconv.Quote(p.Pattern) + ")", true
 		}
 	case *BoolLit:
 		if n.Value {

@@ -205,17 +205,19 @@ func TestWhereLogsQL(t *testing.T) {
 	cases := []struct{ cond, pipe string }{
 		{`v = "abc"`, `filter "v":="abc"`},
 		{`"abc" = V`, `filter "v":="abc"`},
-		{`v != "abc"`, `filter ("v":* !"v":="abc")`},
-		{`v = ""`, `filter !"v":*`},
-		{`isNull(v) or v = true`, `filter (!"v":* or "v":="true")`},
+		{`v != "abc"`, `filter (!"v":="" !"v":="abc")`},
+		{`v = ""`, `filter "v":=""`},
+		{`isNull(v) or v = true`, `filter ("v":="" or "v":="true")`},
 		{`v in ("a", "b\"")`, `filter "v":in("a","b\"")`},
-		{`v matches "a*b"`, `filter ("v":* "v":~"^a(?s:.*)b$")`},
+		{`v matches "a*b"`, `filter (!"v":="" "v":~"^a(?s:.*)b$")`},
 		{`v matches "a.b"`, `filter "v":="a.b"`},
-		{`v matches "*"`, `filter "v":*`},
-		{`_raw matches /^x\d/`, `filter ("_msg":* "_msg":~"^x\\d")`},
+		{`v matches "*"`, `filter !"v":=""`},
+		{`_raw matches /^x\d/`, `filter (!"_msg":="" "_msg":~"^x\\d")`},
 		{`not (_sourceHost = "a" and v = "b")`, `filter !("_sourceHost":="a" "v":="b")`},
 		{`v = 200`, ``}, {`v = "200"`, ``}, {`v > "a"`, ``}, {`_messageTime = "x"`, ``}, {`v`, ``},
 		{`v in ("a", 1)`, ``}, {`length(v) = 1`, ``}, {`v = w`, ``},
+		// the engine reads these as integers in a numeric column
+		{`v = "1_000"`, ``}, {`v = "_"`, ``}, {`v in ("a", "-1_0")`, ``}, {`v matches "1_0"`, ``},
 	}
 	for _, c := range cases {
 		e, err := parseExpr(c.cond)

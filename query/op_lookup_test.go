@@ -186,7 +186,7 @@ func TestSplitQueries(t *testing.T) {
 func TestErrorKind(t *testing.T) {
 	for _, c := range []struct{ query, kind, unsupported string }{
 		{"* | cout", KindUnknownOperator, ""},
-		{"* | threatip x", "not supported yet: threatip", "threatip"},
+		{"* | threatlookup x", "not supported yet: threatlookup", "threatlookup"},
 		{"* | lookup a from asn://default on ip=x", "not supported yet: ASN lookup", ""},
 		{`* | count by "x`, KindSyntax, ""},
 		{"* | count by", KindSyntax, ""},

@@ -653,7 +653,20 @@ func (s *ParseStage) compile(c *compiler, in *schema) (stageImpl, *Error) {
 		return nil, err
 	}
 	x.nodrop = s.NoDrop
-	return &parseImpl{extraction: x, pat: anchorPattern{lits: s.Literals}}, nil
+	return &parseImpl{extraction: x, pat: anchorPattern{lits: s.Literals}, first: inQueryFilter(c)}, nil
+}
+
+// inQueryFilter reports whether a stage's pushed pipe follows only filter
+// pipes (where), which the engine merges into the query's filter: there a
+// regexp filter sees every column, while after another pipe it sees no
+// value of a column kept in a numeric encoding (TestPushdownNumericColumns).
+func inQueryFilter(c *compiler) bool {
+	for _, d := range c.done {
+		if _, ok := d.stage.(*WhereStage); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // anchorPattern matches the literals of an anchor pattern.
@@ -690,6 +703,9 @@ func (a *anchorPattern) match(s string, vals []string) bool {
 type parseImpl struct {
 	*extraction
 	pat anchorPattern
+	// first is set when the pushed pipe runs in the query's filter
+	// (inQueryFilter).
+	first bool
 }
 
 func (c *parseImpl) explain() string { return c.text }
@@ -731,12 +747,79 @@ func (c *parseImpl) logsQL(string) (string, bool) {
 	switch {
 	case cond == "":
 		return extract, true
-	case !x.nodrop:
+	case !slices.Contains(x.outs, x.src) && formatFieldName(storageField(x.src)):
+		return unmatchedLogsQL(c.pat.lits, storageField(x.src), x.outs, extract, c.first, x.nodrop), true
+	case !x.nodrop && c.first:
 		return "filter " + cond + " | " + extract, true
-	case slices.Contains(x.outs, x.src):
-		return "", false // the delete would remove the source
 	}
-	return "delete " + logsQLFieldList(x.outs) + " | extract if (" + cond + ") " + strings.TrimPrefix(extract, "extract "), true
+	return "", false
+}
+
+// formatFieldName reports whether a field name can be written as <name> in
+// the engine's format pipe.
+func formatFieldName(name string) bool {
+	return name != "" && strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == ""
+}
+
+// srcCopy is the hidden field holding a text copy of the parsed field on
+// the rows whose match the extract leaves open (unmatchedLogsQL).
+var srcCopy = event.InternalFieldPrefix + "src"
+
+// unmatchedLogsQL is the pushed form of a parse whose source is not among
+// its outputs. A regexp filter on the whole literal sequence before the
+// extract would run Go's regexp on every row (its fast paths do not cover
+// "L0(?s:.*)L1"; several times slower than the extract itself), and after
+// another pipe it sees no value of a column the engine keeps in a numeric
+// encoding (a field, or _msg, that holds only numbers in a block). So the
+// extract runs first, and decides most rows itself: with <plain:...>
+// fields it sets the last field only after every anchor before it was
+// found (and its own end anchor, when there is one), so a non-empty last
+// field means the message matches. On the other rows (empty last field)
+// the regexp decides, over a text copy of the source (format), which it
+// sees whatever the encoding:
+//
+//	[filter "<f>":~"<longest literal>" |] extract "..." from "<f>"
+//	| format if ("<last>":="") "<<f>>" as "_dohyo.src"
+//	| filter (!"<last>":="" or "_dohyo.src":~"L0(?s:.*)L1...")      (without nodrop)
+//	| format if ("<last>":="" !"_dohyo.src":~"...") "<_dohyo.none>" as "<out>"   (nodrop: each output but the last)
+//	| delete "_dohyo.src"
+//
+// With nodrop the extract has overwritten every output on every row; on
+// the rows that do not match, the outputs it may have set (captures made
+// before the missing anchor) are emptied, and the last is empty already.
+// The first filter, implied by the regexp (the longest literal must
+// occur), only runs in the query's filter (first): there it makes the
+// engine skip blocks by their bloom filters, as the regexp filter did.
+func unmatchedLogsQL(lits []string, src string, outs []string, extract string, first, nodrop bool) string {
+	q := logsQLString(src)
+	re := logsQLString(literalSequenceRegexp(lits))
+	last := logsQLString(outs[len(outs)-1])
+	var b strings.Builder
+	if first && !nodrop {
+		longest := ""
+		for _, l := range lits {
+			if len(l) > len(longest) {
+				longest = l
+			}
+		}
+		b.WriteString("filter " + q + ":~" + logsQLString(regexp.QuoteMeta(longest)) + " | ")
+	}
+	b.WriteString(extract)
+	if nodrop && len(outs) == 1 {
+		return b.String()
+	}
+	copyTo := logsQLString(srcCopy)
+	b.WriteString(" | format if (" + last + `:="") ` + logsQLString("<"+src+">") + " as " + copyTo)
+	if !nodrop {
+		b.WriteString(" | filter (!" + last + `:="" or ` + copyTo + ":~" + re + ")")
+	} else {
+		for _, o := range outs[:len(outs)-1] {
+			b.WriteString(" | format if (" + last + `:="" !` + copyTo + ":~" + re + ") " +
+				logsQLString("<"+event.InternalFieldPrefix+"none>") + " as " + logsQLString(o))
+		}
+	}
+	b.WriteString(" | delete " + copyTo)
+	return b.String()
 }
 
 // extractLiteral escapes a literal for the engine's extract pattern, whose

@@ -35,9 +35,15 @@ func substituteParams(query string, values map[string]string) (string, *Error) {
 	l := newLexer(query)
 	var b strings.Builder
 	last := 0
+	prev := token{typ: tokPipe}
 	for {
 		pipeline := l.pipeline
 		t := l.next()
+		// A "/" where an operand is expected starts a /regex/ literal (the
+		// parser's rule), whose text may hold anything: skip it whole.
+		if t.typ == tokSlash && pipeline && !endsOperand(prev) {
+			t = l.relexRegex(t.pos)
+		}
 		switch t.typ {
 		case tokError:
 			return "", t.err
@@ -45,6 +51,7 @@ func substituteParams(query string, values map[string]string) (string, *Error) {
 			b.WriteString(query[last:])
 			return b.String(), nil
 		}
+		prev = t
 		var repl string
 		switch {
 		case t.typ == tokParam:
@@ -184,7 +191,7 @@ func queryParams(query string) []string {
 			names = append(names, n)
 		}
 	}
-	toks, err := lexAll(query)
+	toks, err := lexWithRegexes(query)
 	if err != nil {
 		return nil
 	}
@@ -211,4 +218,44 @@ func queryParams(query string) []string {
 		}
 	}
 	return names
+}
+
+// endsOperand reports whether token t can end an operand, so that a "/"
+// after it is a division rather than the start of a regex (after
+// "matches", "and", "(", "=", ... an operand is expected).
+func endsOperand(t token) bool {
+	switch t.typ {
+	case tokTerm:
+		switch strings.ToLower(t.text) {
+		case "matches", "and", "or", "not", "in":
+			return false
+		}
+		return true
+	case tokNumber, tokString, tokField, tokParam, tokRegex, tokRParen, tokRBracket:
+		return true
+	}
+	return false
+}
+
+// lexWithRegexes is lexAll with /regex/ literals read where an operand is
+// expected, as the parser reads them.
+func lexWithRegexes(input string) ([]token, *Error) {
+	l := newLexer(input)
+	var toks []token
+	prev := token{typ: tokPipe}
+	for {
+		pipeline := l.pipeline
+		t := l.next()
+		if t.typ == tokSlash && pipeline && !endsOperand(prev) {
+			t = l.relexRegex(t.pos)
+		}
+		switch t.typ {
+		case tokError:
+			return toks, t.err
+		case tokEOF:
+			return toks, nil
+		}
+		toks = append(toks, t)
+		prev = t
+	}
 }

@@ -234,7 +234,7 @@ var parseCases = []parseCase{
 	{in: "error | cout", err: `line 1, column 9: unknown operator "cout"; did you mean "count"?`},
 	{in: "error | parse \"a=*\" as a"},
 	{in: "error | PARSE regex \"x\"", err: `line 1, column 21: the regex of parse regex has no named group to extract; name the part to extract: "user=(?<user>\w+)"`},
-	{in: "error | logreduce", err: `line 1, column 9: operator "logreduce" is not supported yet`},
+	{in: "error | logexplain", err: `line 1, column 9: operator "logexplain" is not supported yet`},
 	{in: "error | timeslic 1h", err: `line 1, column 9: unknown operator "timeslic"; did you mean "timeslice"?`},
 	{in: "error | sumarize", err: `line 1, column 9: unknown operator "sumarize"; did you mean "summarize"?`},
 	{in: "error | xyzzy", err: `line 1, column 9: unknown operator "xyzzy"`},

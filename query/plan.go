@@ -364,6 +364,7 @@ func (p *Plan) Explain() string {
 		if a, ok := p.pushedAggregate(); ok {
 			b.WriteString(a.explainSplit(p)) // agg_pushdown.go
 		}
+	case p.blockAggregateExplain(&b): // exec_mine.go
 	default:
 		fmt.Fprintf(&b, "engine:  %s\n", p.goMessagesLogsQL())
 	}

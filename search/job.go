@@ -319,6 +319,9 @@ func (j *Job) runHistogram(ctx context.Context, opt query.ExecOptions) {
 	_, zoneOff := from.In(opt.Location).Zone()
 	opt.Location = time.FixedZone("", zoneOff)
 	opt.Progress = nil
+	// The windows are parts of one search: a drill-down into logreduce
+	// signatures keeps the signatures of the whole range.
+	opt.SearchRange = query.Range{Start: from, End: to}
 	size := int64(step)
 	off := (int64(zoneOff) * int64(time.Second)) % size
 	if off < 0 {

@@ -71,9 +71,9 @@ errors by kind:
 	}
 	// A tab before the column keeps the caret aligned; unsupported
 	// operators are counted.
-	out, _, err = runCmd(t, newQueryCmd(), "*\n\t| count | threatip x\n\n* | threatip y", "check", "-")
-	if exitCode(err) != 1 || !strings.Contains(out, "    \t| count | threatip x\n    \t          ^\n") ||
-		!strings.Contains(out, "errors by kind:\n      2  not supported yet: threatip\nunsupported operators:\n      2  threatip\n") {
+	out, _, err = runCmd(t, newQueryCmd(), "*\n\t| count | sessionize x\n\n* | sessionize y", "check", "-")
+	if exitCode(err) != 1 || !strings.Contains(out, "    \t| count | sessionize x\n    \t          ^\n") ||
+		!strings.Contains(out, "errors by kind:\n      2  not supported yet: sessionize\nunsupported operators:\n      2  sessionize\n") {
 		t.Errorf("tabs and summary: %v\n%s", err, out)
 	}
 	// Empty input.
