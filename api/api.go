@@ -13,7 +13,10 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/dohyo/dohyo/apps"
 	"github.com/dohyo/dohyo/catalog"
+	"github.com/dohyo/dohyo/dashboards"
+	"github.com/dohyo/dohyo/geoip"
 	"github.com/dohyo/dohyo/internal/httperr"
 	"github.com/dohyo/dohyo/search"
 )
@@ -26,12 +29,21 @@ type Config struct {
 	// receiver URLs; empty means "from the request" (scheme and Host).
 	PublicURL string
 	Logger    *slog.Logger
+	// Dashboards tunes the dashboards service (its result cache and
+	// concurrency; dashboards.go).
+	Dashboards dashboards.Config
+	// Monitors creates the monitors apps ship; nil: apps install without
+	// their monitors (and say so).
+	Monitors apps.MonitorInstaller
+	// GeoIP is the GeoIP database, for its attribution; nil when none.
+	GeoIP *geoip.DB
 }
 
 // API holds the handlers.
 type API struct {
 	cfg      Config
 	sessions sessionState // session.go
+	content  contentState // dashboards.go
 }
 
 // New returns the API.
@@ -40,7 +52,9 @@ func New(cfg Config) *API {
 		cfg.Logger = slog.Default()
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &API{cfg: cfg, sessions: sessionState{limiter: newLoginLimiter()}}
+	a := &API{cfg: cfg, sessions: sessionState{limiter: newLoginLimiter()}}
+	a.initContent() // dashboards.go
+	return a
 }
 
 // Routes registers the API's endpoints on mux.
@@ -76,8 +90,10 @@ func (a *API) Routes(mux *http.ServeMux) {
 	paths.Handle("/api/v1/login", http.NotFoundHandler())
 	handle("POST /api/v1/logout", a.logout)
 	handle("GET /api/v1/me", a.me)
-	a.uiRoutes(handle)     // ui.go
-	a.lookupRoutes(handle) // lookups.go
+	a.uiRoutes(handle)        // ui.go
+	a.lookupRoutes(handle)    // lookups.go
+	a.dashboardRoutes(handle) // dashboards.go
+	a.signatureRoutes(handle) // signatures.go
 
 	// Anything else under /api/ is answered in the API's own format, after
 	// authentication so that unauthenticated callers learn nothing.

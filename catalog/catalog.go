@@ -154,6 +154,126 @@ var migrations = []string{
 		row_json TEXT NOT NULL
 	);
 	CREATE UNIQUE INDEX lookup_rows_key ON lookup_rows(table_id, key);`,
+	// Dashboards (dashboards.go): JSON documents owned by package
+	// dashboards; and the installed apps (apps.go) with what they created.
+	`CREATE TABLE dashboards (
+		id          TEXT PRIMARY KEY,
+		title       TEXT NOT NULL,
+		folder      TEXT NOT NULL DEFAULT '',
+		app         TEXT NOT NULL DEFAULT '',
+		app_version TEXT NOT NULL DEFAULT '',
+		body        TEXT NOT NULL,
+		version     INTEGER NOT NULL,
+		created_at  INTEGER NOT NULL,
+		created_by  TEXT NOT NULL DEFAULT '',
+		updated_at  INTEGER NOT NULL,
+		updated_by  TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX dashboards_app ON dashboards(app);
+	CREATE TABLE app_installs (
+		name         TEXT PRIMARY KEY,
+		version      TEXT NOT NULL,
+		params       TEXT NOT NULL DEFAULT '{}',
+		items        TEXT NOT NULL DEFAULT '[]',
+		installed_at INTEGER NOT NULL,
+		installed_by TEXT NOT NULL DEFAULT '',
+		updated_at   INTEGER NOT NULL,
+		updated_by   TEXT NOT NULL DEFAULT ''
+	);`,
+	// Monitors (monitors.go): definitions (JSON owned by package
+	// monitors) with their schedule state, the alert state per group,
+	// the history, notification targets, the notification outbox and
+	// its delivery log.
+	`CREATE TABLE monitors (
+		id                TEXT PRIMARY KEY,
+		name              TEXT NOT NULL,
+		spec              TEXT NOT NULL,
+		enabled           INTEGER NOT NULL DEFAULT 0,
+		muted_until       INTEGER NOT NULL DEFAULT 0,
+		app               TEXT NOT NULL DEFAULT '',
+		app_version       TEXT NOT NULL DEFAULT '',
+		app_key           TEXT NOT NULL DEFAULT '',
+		version           INTEGER NOT NULL DEFAULT 1,
+		created_at        INTEGER NOT NULL,
+		created_by        TEXT NOT NULL DEFAULT '',
+		updated_at        INTEGER NOT NULL,
+		updated_by        TEXT NOT NULL DEFAULT '',
+		last_window_end   INTEGER NOT NULL DEFAULT 0,
+		last_eval_at      INTEGER NOT NULL DEFAULT 0,
+		last_result_count INTEGER NOT NULL DEFAULT 0,
+		last_error        TEXT NOT NULL DEFAULT '',
+		error_since       INTEGER NOT NULL DEFAULT 0,
+		error_count       INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX monitors_app ON monitors(app, app_key);
+	CREATE TABLE monitor_alerts (
+		monitor_id TEXT NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+		group_key  TEXT NOT NULL,
+		group_json TEXT NOT NULL DEFAULT '{}',
+		state      TEXT NOT NULL,
+		value      TEXT NOT NULL DEFAULT '',
+		alert_id   TEXT NOT NULL,
+		since      INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL,
+		targets    TEXT NOT NULL DEFAULT '[]',
+		PRIMARY KEY (monitor_id, group_key)
+	);
+	CREATE TABLE monitor_events (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		monitor_id   TEXT NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+		at           INTEGER NOT NULL,
+		kind         TEXT NOT NULL,
+		severity     TEXT NOT NULL DEFAULT '',
+		group_key    TEXT NOT NULL DEFAULT '',
+		group_json   TEXT NOT NULL DEFAULT '{}',
+		value        TEXT NOT NULL DEFAULT '',
+		alert_id     TEXT NOT NULL DEFAULT '',
+		window_start INTEGER NOT NULL DEFAULT 0,
+		window_end   INTEGER NOT NULL DEFAULT 0,
+		message      TEXT NOT NULL DEFAULT '',
+		details      TEXT NOT NULL DEFAULT '{}',
+		by_user      TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX monitor_events_monitor ON monitor_events(monitor_id, id);
+	CREATE TABLE notification_targets (
+		id         TEXT PRIMARY KEY,
+		name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		type       TEXT NOT NULL,
+		config     TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		created_by TEXT NOT NULL DEFAULT '',
+		updated_at INTEGER NOT NULL,
+		updated_by TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE notification_outbox (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		monitor_id      TEXT NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+		target_id       TEXT NOT NULL,
+		event_id        INTEGER NOT NULL DEFAULT 0,
+		kind            TEXT NOT NULL,
+		payload         TEXT NOT NULL,
+		status          TEXT NOT NULL,
+		attempts        INTEGER NOT NULL DEFAULT 0,
+		next_attempt_at INTEGER NOT NULL,
+		created_at      INTEGER NOT NULL,
+		updated_at      INTEGER NOT NULL,
+		last_error      TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX notification_outbox_due ON notification_outbox(status, next_attempt_at);
+	CREATE TABLE notification_deliveries (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		outbox_id   INTEGER NOT NULL REFERENCES notification_outbox(id) ON DELETE CASCADE,
+		monitor_id  TEXT NOT NULL,
+		target_id   TEXT NOT NULL,
+		attempt     INTEGER NOT NULL,
+		at          INTEGER NOT NULL,
+		ok          INTEGER NOT NULL,
+		status_code INTEGER NOT NULL DEFAULT 0,
+		error       TEXT NOT NULL DEFAULT '',
+		duration_ms INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX notification_deliveries_monitor ON notification_deliveries(monitor_id, id);
+	CREATE INDEX notification_deliveries_outbox ON notification_deliveries(outbox_id);`,
 }
 
 func (c *Catalog) migrate(ctx context.Context) error {

@@ -28,18 +28,28 @@ import (
 type DB struct {
 	r    *maxminddb.Reader
 	path string
+	// flat marks the flat layout of ip-location-db's databases
+	// (dbip.go); next is the database tried when this one does not know
+	// an address (Open of a comma-separated list).
+	flat bool
+	next *DB
 }
 
 var _ query.GeoResolver = (*DB)(nil)
 
 // Open opens a MaxMind-format database file and checks that it holds IP
-// locations.
+// locations. path may list several files separated by commas (DB-IP's
+// City Lite database as ip-location-db ships it: an IPv4 and an IPv6
+// file); an address is looked up in each in turn.
 func Open(path string) (*DB, error) {
+	if strings.Contains(path, ",") {
+		return openList(path)
+	}
 	r, err := maxminddb.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open GeoIP database %s: %w (want a MaxMind-format .mmdb file such as GeoLite2-City.mmdb)", path, err)
 	}
-	db := &DB{r: r, path: path}
+	db := &DB{r: r, path: path, flat: isFlat(r)}
 	t := strings.ToLower(r.Metadata.DatabaseType)
 	for _, bad := range []string{"asn", "isp", "domain", "connection-type", "anonymous"} {
 		if strings.Contains(t, bad) && !strings.Contains(t, "city") {
@@ -51,7 +61,12 @@ func Open(path string) (*DB, error) {
 }
 
 // Close releases the database.
-func (db *DB) Close() error { return db.r.Close() }
+func (db *DB) Close() error {
+	if db.next != nil {
+		db.next.Close()
+	}
+	return db.r.Close()
+}
 
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
@@ -104,6 +119,17 @@ type country struct {
 
 // LookupGeo implements query.GeoResolver.
 func (db *DB) LookupGeo(ip netip.Addr) (query.GeoLocation, bool, error) {
+	loc, ok, err := db.lookupOne(ip)
+	if err == nil && !ok && db.next != nil {
+		return db.next.LookupGeo(ip)
+	}
+	return loc, ok, err
+}
+
+func (db *DB) lookupOne(ip netip.Addr) (query.GeoLocation, bool, error) {
+	if db.flat {
+		return db.lookupFlat(ip)
+	}
 	res := db.r.Lookup(ip.Unmap())
 	if err := res.Err(); err != nil {
 		return query.GeoLocation{}, false, fmt.Errorf("GeoIP lookup of %s: %w", ip, err)

@@ -214,7 +214,7 @@ func New(cfg Config) (_ *Server, err error) {
 
 	mux := http.NewServeMux()
 	s.recv.Routes(mux)
-	api.New(api.Config{Catalog: s.catalog, Search: s.search, PublicURL: cfg.PublicURL, Logger: cfg.Logger}).Routes(mux)
+	api.New(api.Config{Catalog: s.catalog, Search: s.search, PublicURL: cfg.PublicURL, Logger: cfg.Logger, GeoIP: s.geoip}).Routes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	// The web UI, with its security headers; client routes fall back to

@@ -51,7 +51,10 @@ var Networks = []Network{
 }
 
 // Write writes the test database to path.
-func Write(path string) error {
+func Write(path string) error { return WriteNetworks(path, Networks) }
+
+// WriteNetworks writes a test database of the given networks to path.
+func WriteNetworks(path string, networks []Network) error {
 	w, err := mmdbwriter.New(mmdbwriter.Options{
 		DatabaseType: "GeoLite2-City",
 		Description:  map[string]string{"en": "dohyo test City database"},
@@ -61,7 +64,7 @@ func Write(path string) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range Networks {
+	for _, n := range networks {
 		_, network, err := net.ParseCIDR(n.CIDR)
 		if err != nil {
 			return err
