@@ -283,7 +283,6 @@ func (o *predictOp) finish() error {
 	ts, tsOK := sliceTimes(rows)
 	out := make([]Row, len(rows))
 	var future []Row
-	var issues series.Issues
 	for _, idx := range groupIndexes(groupKeys(rows, m.by), len(rows)) {
 		var pts []series.Point
 		var pos []int
@@ -302,9 +301,11 @@ func (o *predictOp) finish() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", m.text, err)
 		}
-		issues.Add(res.Issues)
+		// The model's warnings cover the values it could not use (empty,
+		// non-numeric, out of range): one warning each, not also
+		// series.Issues' "skipped", which would contradict them.
 		for _, w := range res.Warnings {
-			o.x.warn("predict " + m.field + ": " + w)
+			o.x.warn("predict " + m.field + ": " + strings.TrimPrefix(w, "predict: "))
 		}
 		for k, i := range pos {
 			out[i] = o.set(rows[i], res.Points[k])
@@ -312,9 +313,6 @@ func (o *predictOp) finish() error {
 		for _, fp := range res.Future {
 			future = append(future, o.forecastRow(rows[pos[0]], fp))
 		}
-	}
-	for _, w := range issues.Warnings("predict " + m.field) {
-		o.x.warn(w)
 	}
 	out = append(out, future...)
 	if err := o.next.push(out); err != nil {

@@ -3,8 +3,9 @@
 //
 //   - each pushed-down query against the equivalent hand-written LogsQL run
 //     directly on the same engine and data (the target: at most 1.2x);
-//   - a rare keyword over every event against grep over the raw text and
-//     zstd -dc | grep over its compressed copy;
+//   - a rare keyword over every event against grep over the raw text,
+//     zstd -dc | grep over its compressed copy, and the engine's own
+//     case-insensitive and case-sensitive word searches;
 //   - a pipeline the engine cannot run (all Go: parse, where, count by) in
 //     rows per second and per CPU-second.
 //
@@ -66,7 +67,7 @@ func main() {
 	runs := flag.Int("runs", 5, "measured runs per query (the median is reported)")
 	goEvents := flag.Int("go-events", 1_000_000, "events the all-Go pipeline reads")
 	only := flag.String("only", "", "run only the measurements whose name matches this regular expression")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of dohyo's side of the measurements to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file: of the selected pairs (both sides) or, when no pair is selected (-only 'go pipeline'), of the one-core all-Go pipeline runs")
 	try := flag.Bool("try", false, "time the LogsQL queries given as arguments over the whole range instead (to compare variants)")
 	flag.Parse()
 
@@ -467,6 +468,9 @@ func (b *bench) pairs() {
 		{"top 10 _sourceHost", `* | top 10 _sourceHost`, 0,
 			`* | top 10 (_sourceHost)`},
 	}
+	if !slices.ContainsFunc(pairs, func(p pair) bool { return b.sel.MatchString(p.name) }) {
+		return
+	}
 	r := b.rng()
 	ctx := context.Background()
 	fmt.Printf("### Pushed-down queries vs hand-written LogsQL (median of %d runs, alternated)\n\n", b.runs)
@@ -514,10 +518,13 @@ func (b *bench) pairs() {
 		if pr.maxMessages > 0 {
 			extra = fmt.Sprintf(" (first page after %s)", ms(median(ft)))
 		}
-		fmt.Printf("| `%s`%s | %s%s | %s | %.2f | %s |\n", pr.text, maxNote(pr.maxMessages), ms(d), extra, ms(l), float64(d)/float64(l), rows)
+		fmt.Printf("| `%s`%s | %s%s | %s | %.2f | %s |\n", cell(pr.text), maxNote(pr.maxMessages), ms(d), extra, ms(l), float64(d)/float64(l), rows)
 	}
 	fmt.Printf("\nThe LogsQL dohyo ran (Plan.ExplainRun) and the hand-written LogsQL:\n\n%s\n\n", strings.Join(explains, "\n"))
 }
+
+// cell escapes the pipes of a markdown table cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 func maxNote(n int) string {
 	if n > 0 {
@@ -561,6 +568,36 @@ func (b *bench) tools() {
 		}
 		times[t.name] = median(ds)
 	}
+	// The engine itself, hand-written LogsQL: the case-insensitive word
+	// dohyo's keyword needs (every _msg decompressed and scanned: the
+	// engine's bloom filters hold case-sensitive tokens), and the
+	// case-sensitive word, which the bloom filters answer.
+	engine := []tool{
+		{"engine, hand-written `i(\"nikto\") | stats count()`", `i("nikto") | stats count() as n`},
+		{"engine, hand-written `\"Nikto\" | stats count()` (case-sensitive: bloom filters)", `"Nikto" | stats count() as n`},
+	}
+	for _, t := range engine {
+		var ds []time.Duration
+		for i := range b.runs + 1 {
+			var n atomic.Pointer[string] // the callback may run on several goroutines
+			t0 := time.Now()
+			err := b.st.Query(context.Background(), store.Query{LogsQL: t.cmd, Start: r.Start.UnixNano(), End: r.End.UnixNano() - 1}, func(bl *store.Block) error {
+				if c := bl.Column("n"); c != nil && len(c.Values) > 0 {
+					n.Store(&c.Values[0])
+				}
+				return nil
+			})
+			check(err)
+			if i > 0 {
+				ds = append(ds, time.Since(t0))
+			}
+			if v := n.Load(); v != nil {
+				counts[t.name] = *v
+			}
+		}
+		times[t.name] = median(ds)
+	}
+	tools = append(tools, engine...)
 	var dAll, dCount []time.Duration
 	var nAll, nCount int64
 	for i := range b.runs + 1 {
@@ -586,7 +623,7 @@ func (b *bench) tools() {
 	fmt.Printf("### Rare keyword over every event vs grep (median of %d runs, files in the page cache, locale %s)\n\n", b.runs, locale)
 	fmt.Printf("| tool | time | matches | dohyo `nikto` (all %d messages, newest first): %s | dohyo `nikto \\| count`: %s |\n|---|---|---|---|---|\n", nAll, ms(median(dAll)), ms(median(dCount)))
 	for _, t := range tools {
-		fmt.Printf("| %s | %s | %s | %.3f | %.3f |\n", t.name, ms(times[t.name]), counts[t.name],
+		fmt.Printf("| %s | %s | %s | %.3f | %.3f |\n", cell(t.name), ms(times[t.name]), counts[t.name],
 			float64(median(dAll))/float64(times[t.name]), float64(median(dCount))/float64(times[t.name]))
 	}
 	fmt.Printf("\n(ratio columns: dohyo's time / the tool's time; `nikto | count` counted %d)\n\n", nCount)
@@ -665,6 +702,9 @@ func (b *bench) goPipeline(n int) {
 		check(err)
 		var walls, cpus []time.Duration
 		for range b.runs {
+			if procs == 1 {
+				b.startProfile() // one core: the profile is the CPU breakdown per row
+			}
 			runtime.GC()
 			c0, t0 := cpuTime(), time.Now()
 			_, _, err := b.runDohyo(text, query.ExecOptions{Range: r}, false)
@@ -672,6 +712,7 @@ func (b *bench) goPipeline(n int) {
 			walls = append(walls, time.Since(t0))
 			cpus = append(cpus, cpuTime()-c0)
 		}
+		b.stopProfile()
 		runtime.GOMAXPROCS(old)
 		w, c := median(walls), median(cpus)
 		fmt.Printf("| %d | %s | %s | %.2fM | %.2fM |\n", procs, ms(w), ms(c), float64(rows)/w.Seconds()/1e6, float64(rows)/c.Seconds()/1e6)
