@@ -94,6 +94,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.lookupRoutes(handle)    // lookups.go
 	a.dashboardRoutes(handle) // dashboards.go
 	a.signatureRoutes(handle) // signatures.go
+	a.monitorRoutes(handle)   // monitors.go
 
 	// Anything else under /api/ is answered in the API's own format, after
 	// authentication so that unauthenticated callers learn nothing.

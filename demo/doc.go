@@ -33,7 +33,7 @@
 // Run creates (or takes over) the three sources, backfills the last 7 days
 // with about a million events (suspicious activity spread over the week,
 // and one of each scenario within the last hour), then generates about 20
-// events per second with a suspicious burst every 5 minutes until ctx is
+// events per second with a suspicious burst every 5 minutes (the first after a minute) until ctx is
 // cancelled. Restarted with the same StateFile, it fills only the gap since
 // the previous run (at most 7 days). Run returns nil when ctx is cancelled.
 //

@@ -158,7 +158,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.LiveRate < 0 {
 		return s.finish(ctx, nil)
 	}
-	fmt.Fprintf(out, "demo: live traffic at %g events/s, a suspicious burst every %s (until stopped)\n", cfg.LiveRate, cfg.SuspiciousEvery)
+	fmt.Fprintf(out, "demo: live traffic at %g events/s, a suspicious burst every %s, the first in %s (until stopped)\n", cfg.LiveRate, cfg.SuspiciousEvery, min(time.Minute, cfg.SuspiciousEvery))
 	return s.finish(ctx, s.live(ctx, g, now, &st))
 }
 
@@ -400,7 +400,9 @@ func (s *sender) live(ctx context.Context, g *Generator, from time.Time, st *sta
 	tick := time.NewTicker(s.cfg.tick)
 	defer tick.Stop()
 	last := from
-	lastBurst := from
+	// The first burst comes a minute after the live traffic starts (then
+	// one every SuspiciousEvery), so that detections fire early.
+	lastBurst := from.Add(min(time.Minute, s.cfg.SuspiciousEvery) - s.cfg.SuspiciousEvery)
 	lastSave := time.Now()
 	lastReport := time.Now()
 	scenario := 0
@@ -441,6 +443,11 @@ func (s *sender) live(ctx context.Context, g *Generator, from time.Time, st *sta
 					}
 				}
 				fmt.Fprintf(s.cfg.Out, "demo: suspicious burst: %s (%d events)\n", kind, len(evs))
+				// Send the burst at once (the uploaders batch), for the
+				// detections to see it within their evaluation delay.
+				if err == nil {
+					err = s.flush(ctx)
+				}
 			}
 		}
 		if err != nil {

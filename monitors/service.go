@@ -449,6 +449,52 @@ func (s *Service) SetAppEnabled(ctx context.Context, app string, enabled bool, b
 	return n, nil
 }
 
+// AddAppTargets makes every monitor of an app notify the given targets
+// (ids or names) too, for all severities; monitors already notifying a
+// target are left alone. It returns how many monitors changed.
+func (s *Service) AddAppTargets(ctx context.Context, app string, targets []string, by string) (int, error) {
+	var ids []string
+	for _, ref := range targets {
+		t, err := s.cat.GetTarget(ctx, strings.TrimSpace(ref))
+		if errors.Is(err, catalog.ErrNotFound) {
+			return 0, fmt.Errorf("%w: no notification target %q", catalog.ErrNotFound, ref)
+		} else if err != nil {
+			return 0, err
+		}
+		ids = append(ids, t.ID)
+	}
+	recs, err := s.cat.ListMonitors(ctx, app)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range recs {
+		sp, err := decodeSpec(r)
+		if err != nil {
+			return n, err
+		}
+		changed := false
+		for _, id := range ids {
+			has := false
+			for _, ref := range sp.Notifications {
+				has = has || ref.Target == id
+			}
+			if !has {
+				sp.Notifications = append(sp.Notifications, NotifyRef{Target: id})
+				changed = true
+			}
+		}
+		if !changed {
+			continue
+		}
+		if _, err := s.Update(ctx, r.ID, sp, by, 0); err != nil {
+			return n, fmt.Errorf("monitor %s: %w", r.Name, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 // ---- apps.MonitorInstaller ----
 
 // CheckMonitor validates an app's monitor definition (its parameters

@@ -286,7 +286,7 @@ const ThreatIntelNotConfigured = "threatip needs threat intelligence indicators,
 func (t *threatImpl) bind(ctx context.Context, b *binding) (stageImpl, error) {
 	if b.env.ThreatIntel == nil {
 		return nil, errorf(t.pos, ThreatIntelNotConfigured).
-			withHint("upload an indicator list with 'dohyo threatintel upload NAME FILE' (CSV or a STIX 2.1 bundle)")
+			withHint("upload an indicator list with 'dohyo threat import FILE --name NAME' (CSV or a STIX 2.1 bundle)")
 	}
 	set, err := b.env.ThreatIntel.ThreatIndicators(ctx)
 	if err != nil {

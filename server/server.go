@@ -28,6 +28,7 @@ import (
 	"github.com/dohyo/dohyo/geoip"
 	"github.com/dohyo/dohyo/ingest"
 	"github.com/dohyo/dohyo/ingest/httpsource"
+	"github.com/dohyo/dohyo/monitors"
 	"github.com/dohyo/dohyo/search"
 	"github.com/dohyo/dohyo/store"
 	"github.com/dohyo/dohyo/store/embedded"
@@ -70,12 +71,28 @@ type Config struct {
 	// MaxLookupTableBytes is the size limit of a lookup table; 0 means
 	// catalog.DefaultMaxLookupTableBytes (100 MB).
 	MaxLookupTableBytes int64
+	// Monitors configures the evaluation of monitors.
+	Monitors MonitorsConfig
 
 	// Bootstrap credentials for a new data folder; empty values are
 	// generated (DOHYO_BOOTSTRAP_ACCESS_KEY, DOHYO_ADMIN_PASSWORD).
 	BootstrapAccessID, BootstrapAccessKey, BootstrapAdminPassword string
 
 	Logger *slog.Logger
+}
+
+// MonitorsConfig configures the monitors' scheduler and notifier.
+type MonitorsConfig struct {
+	// Disabled keeps monitors from being evaluated (they can still be
+	// managed).
+	Disabled bool
+	// MaxCatchUp bounds the windows evaluated per monitor after a
+	// downtime (0: monitors.Config's default).
+	MaxCatchUp int
+	// Concurrency bounds the monitors evaluated at once (0: default).
+	Concurrency int
+	// AllowPlainSMTP permits email without TLS to non-loopback hosts.
+	AllowPlainSMTP bool
 }
 
 // DefaultConfig returns the defaults.
@@ -110,6 +127,8 @@ type Server struct {
 	ln      net.Listener
 	metrics *metrics.Set
 	geoip   *geoip.DB // nil when none is configured
+	// monitors evaluates monitors and sends their notifications.
+	monitors *monitors.Service
 
 	diskFree atomic.Int64
 	closing  atomic.Bool
@@ -210,11 +229,18 @@ func New(cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.search = search.NewManager(s.store, sc)
+	s.monitors = monitors.New(monitors.Config{
+		Catalog: s.catalog,
+		Runner:  &monitors.EngineRunner{Store: s.store, Env: sc.Env, MaxGroups: sc.MaxGroups, Timeout: sc.MaxRuntime},
+		Logger:  cfg.Logger, BaseURL: cfg.PublicURL,
+		MaxCatchUp: cfg.Monitors.MaxCatchUp, Concurrency: cfg.Monitors.Concurrency,
+		Delivery: monitors.DeliveryConfig{AllowPlainSMTP: cfg.Monitors.AllowPlainSMTP},
+	})
 	s.registerGauges()
 
 	mux := http.NewServeMux()
 	s.recv.Routes(mux)
-	api.New(api.Config{Catalog: s.catalog, Search: s.search, PublicURL: cfg.PublicURL, Logger: cfg.Logger, GeoIP: s.geoip}).Routes(mux)
+	api.New(api.Config{Catalog: s.catalog, Search: s.search, PublicURL: cfg.PublicURL, Logger: cfg.Logger, GeoIP: s.geoip, Monitors: s.monitors}).Routes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	// The web UI, with its security headers; client routes fall back to
@@ -330,6 +356,10 @@ func (s *Server) Start() error {
 			s.runErr <- fmt.Errorf("HTTP server: %w", err)
 		}
 	}()
+	s.monitors.SetBaseURL(s.URL())
+	if !s.cfg.Monitors.Disabled {
+		s.monitors.Start()
+	}
 	s.log.Info("dohyo is listening", "url", s.URL(), "data", s.cfg.DataDir)
 	return nil
 }
@@ -368,6 +398,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain HTTP requests: %w", err))
 	}
+	// Monitors read the engine too: stop their evaluations (a window cut
+	// short commits nothing and is evaluated at the next start) and
+	// deliveries before the engine and the catalog close.
+	s.monitors.Stop()
 	// Searches read the engine, which Drain closes.
 	s.search.Close()
 	if err := s.applier.Drain(ctx); err != nil {
@@ -388,6 +422,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // closeParts closes whatever New opened, in reverse order.
 func (s *Server) closeParts() error {
 	var errs []error
+	if s.monitors != nil {
+		s.monitors.Stop()
+	}
 	if s.search != nil {
 		s.search.Close()
 	}
@@ -418,6 +455,10 @@ func (s *Server) closeParts() error {
 // Catalog returns the server's catalog (for in-process callers such as the
 // demo).
 func (s *Server) Catalog() *catalog.Catalog { return s.catalog }
+
+// Monitors returns the server's monitors service (for in-process callers
+// such as the demo).
+func (s *Server) Monitors() *monitors.Service { return s.monitors }
 
 func lockDataDir(dir string) (*os.File, error) {
 	path := filepath.Join(dir, "dohyo.lock")

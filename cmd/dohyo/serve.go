@@ -30,6 +30,8 @@ type serveFlags struct {
 	searchTimeout                               string
 	maxGroups, maxSearches                      int
 	geoipDB, maxLookupSize                      string
+	monitors, smtpAllowPlain                    bool
+	monitorCatchUp                              int
 }
 
 func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
@@ -55,6 +57,9 @@ func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
 	fl.StringVar(&f.searchTimeout, "search-timeout", "5m", "time budget of one search; a search that runs out of it stops with partial results and an error saying so")
 	fl.IntVar(&f.maxGroups, "max-groups", def.Search.MaxGroups, "most groups an aggregate (count by ...) may produce; a query producing more stops with an error naming this limit")
 	fl.IntVar(&f.maxSearches, "max-concurrent-searches", def.Search.MaxRunning, "searches running at once; more wait in line (state NOT STARTED)")
+	fl.BoolVar(&f.monitors, "monitors", true, "evaluate monitors and send their notifications (--monitors=false keeps them defined but idle)")
+	fl.IntVar(&f.monitorCatchUp, "monitor-max-catch-up", 10, "most windows of one monitor evaluated after a downtime; older ones are skipped and the skip recorded in its history")
+	fl.BoolVar(&f.smtpAllowPlain, "smtp-allow-plain", false, "allow email notifications without TLS to SMTP servers other than loopback ones")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
@@ -125,6 +130,10 @@ func (f *serveFlags) config(stderr io.Writer) (server.Config, error) {
 	if cfg.MaxLookupTableBytes, err = units.ParseBytes(f.maxLookupSize); err != nil || cfg.MaxLookupTableBytes <= 0 {
 		return cfg, fmt.Errorf("--max-lookup-size %q: want a positive size (e.g. 100MiB)", f.maxLookupSize)
 	}
+	if f.monitorCatchUp <= 0 {
+		return cfg, fmt.Errorf("--monitor-max-catch-up %d: want a positive number of windows", f.monitorCatchUp)
+	}
+	cfg.Monitors = server.MonitorsConfig{Disabled: !f.monitors, MaxCatchUp: f.monitorCatchUp, AllowPlainSMTP: f.smtpAllowPlain}
 	return cfg, nil
 }
 
