@@ -128,7 +128,13 @@ var dashboardOrder = []string{"overview", "console-logins", "user-monitoring", "
 // embedded engine with a long retention, the app installed, every panel
 // of the six dashboards run over a range covering the data. No panel may
 // fail; the panels whose events occur in the data must show them. It
-// prints the table of panels and what they return.
+// prints the table of panels and what they return (go test -v -run
+// TestCloudTrailAppOnDataSets ./apps). The data sets are every CloudTrail
+// data set there: the Stratus samples, OTRF's ec2_proxy_s3_exfiltration,
+// Panther's rule tests, and OTRF's AWS_S3_HoneyBucketLogs.csv (S3 data
+// events of a public honey bucket kept as CSV rows, turned back into
+// CloudTrail records: anonymous HeadBucket and ListObjects calls, and
+// PutObject without an ACL, so no new public object).
 func TestCloudTrailAppOnDataSets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the CloudTrail data acceptance test in -short mode")
@@ -150,7 +156,7 @@ func TestCloudTrailAppOnDataSets(t *testing.T) {
 		IgnorePanelRanges: true,
 	}
 	var table strings.Builder
-	fmt.Fprintf(&table, "CloudTrail data sets: %d events (stratus %d, OTRF %d, Panther %d)\n", len(events), counts["stratus"], counts["otrf"], counts["panther"])
+	fmt.Fprintf(&table, "CloudTrail data sets: %d events (stratus %d, OTRF %d, OTRF honey bucket %d, Panther %d)\n", len(events), counts["stratus"], counts["otrf"], counts["honeybucket"], counts["panther"])
 	total := 0
 	for _, key := range dashboardOrder {
 		d := ds[key]
@@ -174,6 +180,9 @@ func TestCloudTrailAppOnDataSets(t *testing.T) {
 			has := hasEvents(r)
 			if want && !has {
 				t.Errorf("%s / %s: no rows, but its events occur in the data\nquery:\n%s", d.Title, p.Title, r.Query)
+			}
+			if key == "overview" && p.Title == "Top 10 Users" && len(find(r, map[string]string{"user": "AWSAccount"})) == 0 {
+				t.Errorf("%s / %s: the honey bucket's callers (userIdentity.type AWSAccount) are missing: %v", d.Title, p.Title, firstRows(r, 10))
 			}
 			if !want && has {
 				t.Errorf("%s / %s: %d rows, expected none (update the expected list if the data changed)", d.Title, p.Title, r.RowCount)

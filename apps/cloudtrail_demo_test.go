@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +18,17 @@ import (
 // demoEnv loads a day of the demo's CloudTrail traffic (with its
 // suspicious activity spread over the day and once more within the last
 // hour) into an engine whose GeoIP database locates the demo's address
-// blocks in their countries, and installs the CloudTrail app.
+// blocks in their countries, installs the CloudTrail app and lists the
+// demo's administrators, as dohyo demo does.
 func demoEnv(t testing.TB, n int, span time.Duration) (*env, map[string]*dashboards.Dashboard, int) {
 	t.Helper()
-	nets := map[string]string{}
-	for _, g := range demo.GeoNetworks() {
-		nets[g.CIDR] = g.Country
+	// The database dohyo demo --geoip-fetch=false uses (and the browser
+	// tests): it locates the demo's address blocks in their countries.
+	geo := filepath.Join(t.TempDir(), "demo-city.mmdb")
+	if err := demo.WriteGeoDB(geo); err != nil {
+		t.Fatal(err)
 	}
-	e := newEnv(t, writeGeoDB(t, nets))
+	e := newEnv(t, geo)
 	now := time.Now()
 	var raws [][]byte
 	err := demo.NewGenerator(7).Range(now.Add(-span), now, n, demo.RangeOptions{Incidents: true, RecentWave: true}, func(ev demo.Event) error {
@@ -44,6 +49,15 @@ func demoEnv(t testing.TB, n int, span time.Duration) (*env, map[string]*dashboa
 	e.add(t, demo.CategoryCloudTrail, events)
 	rep, err := e.inst.Install(context.Background(), e.admin, "aws-cloudtrail", map[string]string{"category": demo.CategoryCloudTrail})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// As dohyo demo does: list the demo's administrators.
+	tab, err := e.cat.GetLookupByName(context.Background(), "/Library/Admin Recommended/cloudtrail/admin_users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := "admin_user\n" + strings.Join(demo.AdminUsers(), "\n") + "\n"
+	if _, err := e.cat.UploadLookupCSV(context.Background(), tab.ID, strings.NewReader(csv), false, e.admin.UserName); err != nil {
 		t.Fatal(err)
 	}
 	return e, installedDashboards(t, e, rep), len(events)
@@ -173,6 +187,20 @@ func TestCloudTrailAppOnDemoData(t *testing.T) {
 	check("overview", "Created Resources", map[string]string{"resource_type": "User"}, "IAM users created")
 	check("operations", "Action Events", map[string]string{"event_name": "CreateUser", "user": "ci-deploy"}, "the backdoor user created with the CI key")
 	check("network-and-security", "Short Lived Critical Operations", map[string]string{"kind": "User", "target": "tmp-audit-*"}, "a user deleted minutes after its creation")
+
+	// The administrators' activity (the demo lists them in admin_users).
+	for _, p := range []string{"Top 10 Activities by Administrative Users", "Recent Activity by Administrative Users", "Administrative Activities Over Time"} {
+		if !hasEvents(results["user-monitoring"][p]) {
+			t.Errorf("User Monitoring / %s: empty although admin_users lists %v", p, demo.AdminUsers())
+		}
+	}
+	check("user-monitoring", "Recent Activity by Administrative Users", map[string]string{"user": "alice.nguyen*"}, "the administrator alice's activity")
+	// One series per administrator, nothing else.
+	for _, f := range results["user-monitoring"]["Administrative Activities Over Time"].Fields {
+		if f.Name != "_timeslice" && !slices.Contains(demo.AdminUsers(), f.Name) {
+			t.Errorf("User Monitoring / Administrative Activities Over Time: series %q is not an administrator", f.Name)
+		}
+	}
 
 	// Public buckets and objects.
 	check("s3-public-objects-and-buckets", "Public Buckets Table", map[string]string{"bucket": "dohyo-demo-marketing-assets", "public_by": "ACL grants READ to AllUsers*"}, "PutBucketAcl granting AllUsers READ")

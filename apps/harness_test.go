@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -188,7 +190,75 @@ func cloudTrailDatasets(t testing.TB) (events []event.Event, counts map[string]i
 	evs = parse(t, bytes.Join(lines, []byte("\n")))
 	counts["panther"] = len(evs)
 	events = append(events, evs...)
+	evs = honeyBucketRecords(t, filepath.Join(root, "cloudtrail_otrf_security_datasets", "AWS_S3_HoneyBucketLogs.csv"))
+	counts["honeybucket"] = len(evs)
+	events = append(events, evs...)
 	return events, counts
+}
+
+// honeyBucketRecords turns OTRF's AWS_S3_HoneyBucketLogs.csv (S3 data
+// events of a public honey bucket, one CSV row each, with python-dict
+// style userIdentity and requestParameters) back into CloudTrail records:
+// the fields the CSV keeps, at their CloudTrail names, the region read
+// from the request's Host.
+func honeyBucketRecords(t testing.TB, path string) []event.Event {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(rows) < 2 {
+		t.Fatalf("%s: no rows", path)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, h := range []string{"Event Type", "Event Name", "Request ID", "User ID", "Request Parameters", "Event ID", "Event DateTime", "Source IP", "Request User Agent"} {
+		if _, ok := col[h]; !ok {
+			t.Fatalf("%s: no column %q", path, h)
+		}
+	}
+	// pyDict reads a python dict literal of plain strings as JSON.
+	pyDict := func(line int, name, s string) json.RawMessage {
+		if strings.Contains(s, `"`) || strings.Contains(s, `\`) {
+			t.Fatalf("%s line %d: %s %q: quotes inside values are not handled", path, line, name, s)
+		}
+		js := strings.ReplaceAll(s, "'", `"`)
+		if !json.Valid([]byte(js)) {
+			t.Fatalf("%s line %d: %s %q does not read as a dict of strings", path, line, name, s)
+		}
+		return json.RawMessage(js)
+	}
+	var lines [][]byte
+	for i, r := range rows[1:] {
+		get := func(h string) string { return r[col[h]] }
+		params := pyDict(i+2, "Request Parameters", get("Request Parameters"))
+		var p struct{ Host string }
+		json.Unmarshal(params, &p)
+		region := "us-east-1"
+		if m := regexp.MustCompile(`\.s3[.-]([a-z]{2}-[a-z]+-\d)\.`).FindStringSubmatch(p.Host); m != nil {
+			region = m[1]
+		}
+		rec := map[string]any{
+			"eventVersion": "1.08", "eventType": get("Event Type"), "eventCategory": "Data", "managementEvent": false,
+			"eventTime": get("Event DateTime"), "eventSource": "s3.amazonaws.com", "eventName": get("Event Name"),
+			"awsRegion": region, "sourceIPAddress": get("Source IP"), "userAgent": get("Request User Agent"),
+			"userIdentity": pyDict(i+2, "User ID", get("User ID")), "requestParameters": params,
+			"requestID": get("Request ID"), "eventID": get("Event ID"), "readOnly": get("Event Name") != "PutObject",
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, b)
+	}
+	return parse(t, bytes.Join(lines, []byte("\n")))
 }
 
 // lenientRecords returns the objects of a {"Records":[...]} file, also

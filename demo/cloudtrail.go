@@ -1020,3 +1020,11 @@ func (g *Generator) ctScenario(rng *rand.Rand, kind string, t time.Time) []Event
 	}
 	return out
 }
+
+// AdminUsers are the demo account's administrators as the CloudTrail app
+// names users (IAM user names and the session names of assumed roles):
+// the demo lists them in the app's admin_users lookup table so that the
+// User Monitoring dashboard's administrator panels show their activity.
+func AdminUsers() []string {
+	return []string{"alice.nguyen", "alice.nguyen@" + orgDomain, "dave.okafor"}
+}

