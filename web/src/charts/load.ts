@@ -19,3 +19,11 @@ export function themeColors() {
     palette: [1, 2, 3, 4, 5, 6, 7, 8].map((i) => v(`--chart-${i}`, '#888')),
   };
 }
+
+let world: Promise<void> | null = null;
+
+/** loadWorld loads and registers the world map (a chunk of its own). */
+export function loadWorld(): Promise<void> {
+  if (!world) world = import('./worldmap').then((m) => m.registerWorld());
+  return world;
+}

@@ -31,14 +31,14 @@ function sleep(ms: number) {
  * traffic uploaded through the server's own HTTP source receivers, with a
  * backfill of the last 24 hours, then live traffic.
  */
-export async function startServer(backfillEvents = 200_000): Promise<Server> {
+export async function startServer(backfillEvents = 200_000, backfill = '24h'): Promise<Server> {
   const bin = process.env.DOHYO_BIN || join(root, 'bin/dohyo');
   if (!existsSync(bin)) throw new Error(`${bin} does not exist: run "make build" first`);
   const dir = mkdtempSync(join(tmpdir(), 'dohyo-e2e-'));
   const log: string[] = [];
   const proc = spawn(
     bin,
-    ['demo', '--data-dir', dir, '--listen', '127.0.0.1:0', '--backfill', '24h', '--backfill-events', String(backfillEvents), '--rate', '20', '--fsync', '100ms'],
+    ['demo', '--data-dir', dir, '--listen', '127.0.0.1:0', '--geoip-fetch=false', '--backfill', backfill, '--backfill-events', String(backfillEvents), '--rate', '20', '--fsync', '100ms'],
     { env: { ...process.env, DOHYO_ADMIN_PASSWORD: ADMIN_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let done = false;
