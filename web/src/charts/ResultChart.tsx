@@ -3,6 +3,7 @@ import type { ECharts } from './echarts';
 import { loadECharts, themeColors } from './load';
 import { chartData, formatNumber, singleValue, type ChartKind, type FieldInfo, type Rec } from '../lib/charts';
 import { formatTime } from '../lib/timerange';
+import { analysisOf, analysisOption } from '../lib/analysis';
 
 interface Props {
   kind: Exclude<ChartKind, 'table'>;
@@ -61,10 +62,14 @@ function EChart({ kind, fields, rows, tz, theme }: Props) {
       textStyle: { color: col.text },
       legend: { type: 'scroll', bottom: 0, textStyle: axisText, show: data.series.length > 1 || kind === 'pie' },
       tooltip: { renderMode: 'richText', trigger: kind === 'pie' ? 'item' : 'axis', confine: true },
-      grid: { left: 56, right: 20, top: 16, bottom: data.series.length > 1 ? 48 : 28, containLabel: true },
+      grid: { left: 56, right: 36, top: 16, bottom: data.series.length > 1 ? 48 : 28, containLabel: true },
     };
     let option: Record<string, unknown>;
-    if (kind === 'pie') {
+    // outlier / predict results: value, expected band or forecast, violations.
+    const analysis = kind !== 'pie' && data.kind === 'time' ? analysisOf(fields, rows) : null;
+    if (analysis) {
+      option = { ...base, grid: { ...base.grid, bottom: 48 }, ...analysisOption(analysis, col, tz, kind === 'column' || kind === 'bar') };
+    } else if (kind === 'pie') {
       const s = data.series[0];
       const pairs = data.kind === 'time' ? data.series.map((x) => ({ name: x.name, value: x.points.reduce((a, p) => a + p[1], 0) })) : data.categories.map((name, i) => ({ name, value: s?.values[i] ?? 0 }));
       pairs.sort((a, b) => b.value - a.value);
@@ -78,7 +83,7 @@ function EChart({ kind, fields, rows, tz, theme }: Props) {
     } else if (data.kind === 'time') {
       option = {
         ...base,
-        xAxis: { type: 'time', axisLabel: { ...axisText, hideOverlap: true, formatter: (v: number) => formatTime(v, tz, false).slice(5, 16) }, axisLine: { lineStyle: { color: col.grid } } },
+        xAxis: { type: 'time', axisLabel: { ...axisText, hideOverlap: true, alignMinLabel: 'left', alignMaxLabel: 'right', formatter: (v: number) => formatTime(v, tz, false).slice(5, 16) }, axisLine: { lineStyle: { color: col.grid } } },
         yAxis: { type: 'value', axisLabel: { ...axisText, formatter: (v: number) => formatNumber(v) }, splitLine: { lineStyle: { color: col.grid, opacity: 0.5 } } },
         series: data.series.map((s) => ({
           type: kind === 'column' || kind === 'bar' ? 'bar' : 'line',

@@ -16,6 +16,7 @@ export function themeColors() {
     grid: v('--border', '#ddd'),
     bar: v('--accent', '#c2410c'),
     bg: v('--bg-1', '#fff'),
+    danger: v('--danger', '#b42318'),
     palette: [1, 2, 3, 4, 5, 6, 7, 8].map((i) => v(`--chart-${i}`, '#888')),
   };
 }

@@ -2,9 +2,10 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ECharts } from '../charts/echarts';
 import { loadECharts, loadWorld, themeColors } from '../charts/load';
 import { chartData, formatNumber, TIMESLICE, type FieldInfo, type Rec } from '../lib/charts';
-import { heatCells, mapPoints, singleValueOf, type PanelResult, type Visualization } from '../lib/dashboards';
+import { heatCells, hexagon, hexLayout, honeyCells, mapPoints, singleValueOf, type PanelResult, type Visualization } from '../lib/dashboards';
 import { cleanText } from '../lib/text';
 import { formatTime } from '../lib/timerange';
+import { analysisOf, analysisOption } from '../lib/analysis';
 
 /** A click on a panel: the record's row, or a time slice and a series. */
 export interface PanelClick {
@@ -128,8 +129,10 @@ function PanelChart({ viz, fields, rows, tz, theme, onClick }: { viz: Visualizat
       c.on('click', (p: unknown) => {
         const e = p as { seriesName?: string; value?: unknown; dataIndex?: number; data?: unknown; seriesType?: string };
         const m = meta.current;
-        const d = e.data as { row?: number; name?: string } | undefined;
-        if (d && typeof d === 'object' && !Array.isArray(d) && typeof d.row === 'number') {
+        const d = e.data as { row?: number; name?: string; values?: Record<string, string> } | undefined;
+        if (m.kind === 'honeycomb' && d && typeof d === 'object' && d.values) {
+          clickRef.current(Object.keys(d.values).length ? { values: d.values } : {});
+        } else if (d && typeof d === 'object' && !Array.isArray(d) && typeof d.row === 'number') {
           clickRef.current({ row: d.row });
         } else if (m.kind === 'pie-series' && d?.name) {
           clickRef.current({ series: d.name });
@@ -195,7 +198,8 @@ function pieSeries(col: ReturnType<typeof themeColors>) {
     type: 'pie',
     radius: ['30%', '58%'],
     minShowLabelAngle: 12,
-    label: { color: col.text, formatter: '{b}: {d}%', overflow: 'truncate', width: 90 },
+    // Labels along the panel's edges, cut to fit: never clipped by the panel.
+    label: { color: col.text, formatter: '{b}: {d}%', overflow: 'truncate', width: 90, alignTo: 'edge', edgeDistance: 6 },
     labelLine: { length: 6, length2: 6 },
     itemStyle: { borderColor: col.bg, borderWidth: 1 },
   };
@@ -229,7 +233,52 @@ function buildOption(viz: Visualization, fields: FieldInfo[], rows: Rec[], tz: s
       ],
     };
   }
-  if (viz.type === 'heatmap' || viz.type === 'honeycomb') {
+  if (viz.type === 'honeycomb') {
+    // One hexagon per group, coloured by its value, packed to fill the panel.
+    const cells = honeyCells(viz, fields, rows);
+    meta.kind = 'honeycomb';
+    const max = Math.max(1, ...cells.map((c) => c.value));
+    const min = Math.min(0, ...cells.map((c) => c.value));
+    let cache: { w: number; h: number; l: ReturnType<typeof hexLayout> } | null = null;
+    const legendH = 30;
+    return {
+      ...base,
+      tooltip: { ...base.tooltip, formatter: (p: { data: { name: string; value: number[] } }) => `${p.data.name}: ${formatNumber(p.data.value[1])}` },
+      visualMap: { min, max, dimension: 1, seriesIndex: 0, calculable: false, text: [formatNumber(max), formatNumber(min)], orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 80, textStyle: axisText, inRange: { color: [col.grid, col.bar] } },
+      series: [
+        {
+          type: 'custom',
+          coordinateSystem: 'none',
+          data: cells.map((c, i) => ({ name: cleanText(c.name), value: [i, c.value], values: c.values })),
+          renderItem: (params: { dataIndex: number }, api: { value: (d: number) => number; visual: (k: string) => string; getWidth: () => number; getHeight: () => number }) => {
+            const w = api.getWidth();
+            const h = Math.max(0, api.getHeight() - legendH);
+            if (!cache || cache.w !== w || cache.h !== h) cache = { w, h, l: hexLayout(cells.length, w - 8, h - 8) };
+            const l = cache.l;
+            const c = l.centers[params.dataIndex];
+            if (!c) return null;
+            const [cx, cy] = [c[0] + 4, c[1] + 4];
+            const cell = cells[params.dataIndex];
+            const children: Record<string, unknown>[] = [
+              { type: 'polygon', shape: { points: hexagon(cx, cy, l.r) }, style: { fill: api.visual('color'), stroke: col.bg, lineWidth: 1 } },
+            ];
+            if (l.r >= 30) {
+              // Name and value inside the hexagon, cut to its width; dark text on the light cells, white on the dark ones.
+              const fontSize = l.r >= 44 ? 12 : 10;
+              const maxChars = Math.max(3, Math.floor((l.r * 1.45) / (fontSize * 0.62)));
+              const name = cleanText(cell.name);
+              const fill = (cell.value - min) / (max - min || 1) > 0.5 ? '#fff' : col.text;
+              const text = (y: number, t: string, bold: boolean) => ({ type: 'text', silent: true, style: { x: cx, y, text: t, align: 'center', verticalAlign: 'middle', fill, fontSize, fontWeight: bold ? 'bold' : 'normal' } });
+              children.push(text(cy - fontSize * 0.7, name.length > maxChars ? name.slice(0, maxChars - 1) + '…' : name, false));
+              children.push(text(cy + fontSize * 0.7, formatNumber(cell.value), true));
+            }
+            return { type: 'group', children };
+          },
+        },
+      ],
+    };
+  }
+  if (viz.type === 'heatmap') {
     const h = heatCells(fields, rows);
     Object.assign(meta, { kind: 'heat', xs: h.xs, ys: h.ys, xKey: h.xKey, yKey: h.yKey });
     const timed = h.xKey === TIMESLICE;
@@ -261,17 +310,27 @@ function buildOption(viz: Visualization, fields: FieldInfo[], rows: Rec[], tz: s
     return { ...base, legend: { ...legend, show: false }, series: [{ ...pieSeries(col), data: top }] };
   }
   const stacked = viz.stacked || kind === 'area';
-  const grid = { left: 8, right: 16, top: 12, bottom: data.series.length > 1 ? 34 : 8, containLabel: true };
+  // Counts: no 0.5 steps on the value axis.
+  const integral = data.series.every((s) => (data.kind === 'time' ? s.points.every((p) => Number.isInteger(p[1])) : s.values.every(Number.isInteger)));
+  // Time axes: room at both ends for the first and last time labels, which containLabel does not count.
+  const timed = data.kind === 'time';
+  const grid = { left: timed ? 26 : 8, right: timed ? 34 : 16, top: 12, bottom: data.series.length > 1 ? 34 : 8, containLabel: true };
   if (data.kind === 'time') {
     meta.kind = 'time';
     meta.times = [...new Set(data.series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+    // outlier / predict results: value, expected band or forecast, violations.
+    const analysis = analysisOf(fields, rows);
+    if (analysis) {
+      meta.times = [...new Set([...meta.times, ...analysis.groups.flatMap((g) => g.forecast.map((p) => p[0]))])].sort((a, b) => a - b);
+      return { ...base, grid: { ...grid, bottom: 34 }, ...analysisOption(analysis, col, tz, kind === 'column' || kind === 'bar') };
+    }
     return {
       ...base,
       legend,
       grid,
       tooltip: { ...base.tooltip, trigger: 'axis' },
-      xAxis: { type: 'time', axisLabel: { ...axisText, hideOverlap: true, formatter: (v: number) => formatTime(v, tz, false).slice(5, 16) }, axisLine: { lineStyle: { color: col.grid } } },
-      yAxis: { type: 'value', axisLabel: { ...axisText, formatter: (v: number) => formatNumber(v) }, splitLine: { lineStyle: { color: col.grid, opacity: 0.5 } } },
+      xAxis: { type: 'time', axisLabel: { ...axisText, hideOverlap: true, alignMinLabel: 'left', alignMaxLabel: 'right', formatter: (v: number) => formatTime(v, tz, false).slice(5, 16) }, axisLine: { lineStyle: { color: col.grid } } },
+      yAxis: { type: 'value', minInterval: integral ? 1 : 0, axisLabel: { ...axisText, formatter: (v: number) => formatNumber(v) }, splitLine: { lineStyle: { color: col.grid, opacity: 0.5 } } },
       series: data.series.map((s) => ({
         type: kind === 'column' || kind === 'bar' ? 'bar' : 'line',
         name: cleanText(s.name),
@@ -288,7 +347,7 @@ function buildOption(viz: Visualization, fields: FieldInfo[], rows: Rec[], tz: s
   // Many categories under a column chart: slanted labels, so more of them fit.
   const slant = !horizontal && data.categories.length > 4;
   const cat = { type: 'category', data: data.categories.map(cleanText), axisLabel: { ...axisText, hideOverlap: true, width: slant ? 90 : 140, overflow: 'truncate', rotate: slant ? 30 : 0, interval: slant ? 0 : 'auto' }, axisLine: { lineStyle: { color: col.grid } } };
-  const val = { type: 'value', axisLabel: { ...axisText, formatter: (v: number) => formatNumber(v) }, splitLine: { lineStyle: { color: col.grid, opacity: 0.5 } } };
+  const val = { type: 'value', minInterval: integral ? 1 : 0, axisLabel: { ...axisText, formatter: (v: number) => formatNumber(v) }, splitLine: { lineStyle: { color: col.grid, opacity: 0.5 } } };
   return {
     ...base,
     legend,

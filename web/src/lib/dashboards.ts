@@ -325,6 +325,8 @@ export function reduceValues(vals: number[], mode: string | undefined): number |
       return Math.min(...vals);
     case 'max':
       return Math.max(...vals);
+    case 'first':
+      return vals[0];
     default:
       return vals[vals.length - 1];
   }
@@ -449,6 +451,74 @@ export function heatCells(fields: FieldInfo[], rows: Rec[]): HeatCells {
     max = Math.max(max, v);
   }
   return { xKey: xk, yKey: yk ?? '', xs, ys, cells, max };
+}
+
+export interface HoneyCell {
+  name: string;
+  value: number;
+  /** the key fields' values of the group, for drill-down */
+  values: Record<string, string>;
+}
+
+/**
+ * honeyCells are a honeycomb's hexagons: one per group of the key fields
+ * (summed over the time slices when there are any), valued by ValueField
+ * or the first numeric column, largest first. Without key fields, one
+ * hexagon per numeric column.
+ */
+export function honeyCells(v: Visualization, fields: FieldInfo[], rows: Rec[], max = 500): HoneyCell[] {
+  const nums = numericFields(fields, rows);
+  const keys = keyFields(fields, rows);
+  const val = v.valueField && fields.some((f) => f.name === v.valueField) ? v.valueField : nums[0];
+  if (!val) return [];
+  if (!keys.length) return nums.slice(0, max).map((n) => ({ name: n, value: rows.reduce((a, r) => a + (Number(r[n]) || 0), 0), values: {} }));
+  const cells = new Map<string, HoneyCell>();
+  for (const r of rows) {
+    const name = keys.map((k) => r[k] ?? '').join(' / ') || '(empty)';
+    let c = cells.get(name);
+    if (!c) cells.set(name, (c = { name, value: 0, values: Object.fromEntries(keys.map((k) => [k, r[k] ?? ''])) }));
+    c.value += Number(r[val]) || 0;
+  }
+  return [...cells.values()].sort((a, b) => b.value - a.value).slice(0, max);
+}
+
+/**
+ * hexLayout places n pointy-top hexagons in rows (odd rows shifted by half
+ * a hexagon) inside a w × h box: the number of columns that gives the
+ * largest hexagons, their radius (centre to corner) and centres, the whole
+ * grid centred in the box.
+ */
+export function hexLayout(n: number, w: number, h: number, gap = 2): { cols: number; r: number; centers: [number, number][] } {
+  if (n <= 0 || w <= 0 || h <= 0) return { cols: 0, r: 0, centers: [] };
+  const s3 = Math.sqrt(3);
+  let best = { cols: 1, r: 0 };
+  for (let cols = 1; cols <= n; cols++) {
+    const rows = Math.ceil(n / cols);
+    const r = Math.min(w / (s3 * (cols + (rows > 1 ? 0.5 : 0))), h / (2 + 1.5 * (rows - 1)));
+    if (r > best.r) best = { cols, r };
+  }
+  const { cols, r } = best;
+  const rows = Math.ceil(n / cols);
+  const hw = s3 * r;
+  const gridW = hw * (cols + (rows > 1 ? 0.5 : 0));
+  const gridH = 2 * r + 1.5 * r * (rows - 1);
+  const x0 = (w - gridW) / 2 + hw / 2;
+  const y0 = (h - gridH) / 2 + r;
+  const centers: [number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    const row = Math.floor(i / cols);
+    const col = i % cols;
+    centers.push([x0 + col * hw + (row % 2 ? hw / 2 : 0), y0 + row * 1.5 * r]);
+  }
+  return { cols, r: Math.max(0, r - gap / 2), centers };
+}
+
+/** hexagon is the corners of a pointy-top hexagon. */
+export function hexagon(cx: number, cy: number, r: number): [number, number][] {
+  return [0, 1, 2, 3, 4, 5].map((k) => {
+    const a = (Math.PI / 180) * (60 * k - 90);
+    return [cx + r * Math.cos(a), cy + r * Math.sin(a)];
+  });
 }
 
 /** seriesCount is how many series a time or category chart of the result draws. */

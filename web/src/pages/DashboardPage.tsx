@@ -18,7 +18,9 @@ import {
   type PanelResult,
   type RunDone,
   type RunMeta,
+  type Threshold,
   type Variable,
+  type Visualization,
   type VizType,
 } from '../lib/dashboards';
 import { navClick, navigate } from '../lib/nav';
@@ -377,6 +379,10 @@ export function DashboardPage({ id, theme }: Props) {
       {editPanel && draft && (
         <PanelEditor
           panel={editPanel}
+          fieldNames={(() => {
+            const ps = panels[editPanel.id];
+            return ps?.state === 'done' ? (ps.result.fields ?? []).map((f) => f.name) : [];
+          })()}
           onChange={(np) => changePanels((ps) => ps.map((q) => (q.id === np.id ? np : q)))}
           onPreview={() => void run([editPanel.id])}
           onClose={() => setEditing(null)}
@@ -511,7 +517,7 @@ function PanelBox({ panel, ps, tz, theme, editing, onDrill, onMove, onResize, on
   );
 }
 
-function PanelEditor({ panel, onChange, onPreview, onClose }: { panel: Panel; onChange: (p: Panel) => void; onPreview: () => void; onClose: () => void }) {
+function PanelEditor({ panel, fieldNames, onChange, onPreview, onClose }: { panel: Panel; fieldNames: string[]; onChange: (p: Panel) => void; onPreview: () => void; onClose: () => void }) {
   const [seq] = useState(0);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const latest = useRef(onPreview);
@@ -543,6 +549,10 @@ function PanelEditor({ panel, onChange, onPreview, onClose }: { panel: Panel; on
         <input type="text" value={panel.title} data-testid="panel-title-input" onInput={(e) => onChange({ ...panel, title: (e.target as HTMLInputElement).value })} />
       </label>
       <label class="field">
+        Description
+        <textarea rows={2} value={panel.description ?? ''} data-testid="panel-description" placeholder="Shown as the title's tooltip" onInput={(e) => onChange({ ...panel, description: (e.target as HTMLTextAreaElement).value || undefined })} />
+      </label>
+      <label class="field">
         Chart type
         <select data-testid="panel-type" value={panel.visualization.type} onChange={(e) => onChange({ ...panel, visualization: { ...panel.visualization, type: (e.target as HTMLSelectElement).value as VizType } })}>
           {VIZ_TYPES.map((v) => (
@@ -565,7 +575,98 @@ function PanelEditor({ panel, onChange, onPreview, onClose }: { panel: Panel; on
           </div>
         </div>
       )}
+      {panel.visualization.type === 'single_value' && <SingleValueSettings viz={panel.visualization} fieldNames={fieldNames} onChange={(v) => onChange({ ...panel, visualization: v })} />}
     </div>
   );
 }
 
+
+const VALUE_MODES = [
+  { mode: '', label: 'Sum of the slices (default)' },
+  { mode: 'last', label: 'Last slice' },
+  { mode: 'first', label: 'First slice' },
+  { mode: 'avg', label: 'Average' },
+  { mode: 'min', label: 'Minimum' },
+  { mode: 'max', label: 'Maximum' },
+];
+const THRESHOLD_CHOICES = ['green', 'yellow', 'orange', 'red'];
+
+/** SingleValueSettings edits a single-value panel: the value's field, how time slices are reduced, unit, sparkline and thresholds. */
+function SingleValueSettings({ viz, fieldNames, onChange }: { viz: Visualization; fieldNames: string[]; onChange: (v: Visualization) => void }) {
+  const ts = viz.thresholds ?? [];
+  const setTs = (next: Threshold[]) => onChange({ ...viz, thresholds: next.length ? next : undefined });
+  const setT = (i: number, patch: Partial<Threshold>) => setTs(ts.map((t, j) => (j === i ? { ...t, ...patch } : t)));
+  const choices = fieldNames.filter((n) => n !== '_timeslice');
+  return (
+    <fieldset class="field sv-settings" data-testid="single-value-settings">
+      <legend>Single value</legend>
+      <label class="field">
+        Value field
+        <select data-testid="panel-value-field" value={viz.valueField ?? ''} onChange={(e) => onChange({ ...viz, valueField: (e.target as HTMLSelectElement).value || undefined })}>
+          <option value="">First numeric column</option>
+          {[...new Set([...choices, ...(viz.valueField ? [viz.valueField] : [])])].map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+      </label>
+      <div class="sv-row">
+        <label class="field">
+          Over time slices
+          <select data-testid="panel-value-mode" value={viz.valueMode ?? ''} onChange={(e) => onChange({ ...viz, valueMode: (e.target as HTMLSelectElement).value || undefined })}>
+            {VALUE_MODES.map((m) => (
+              <option key={m.mode} value={m.mode}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          Unit
+          <input type="text" size={6} value={viz.unit ?? ''} data-testid="panel-unit" onInput={(e) => onChange({ ...viz, unit: (e.target as HTMLInputElement).value || undefined })} />
+        </label>
+        <label class="inline-label">
+          <input type="checkbox" checked={!!viz.sparkline} data-testid="panel-sparkline" onChange={(e) => onChange({ ...viz, sparkline: (e.target as HTMLInputElement).checked || undefined })} />
+          Sparkline
+        </label>
+      </div>
+      <div class="sv-thresholds" data-testid="panel-thresholds">
+        <span class="muted small">Thresholds: the value takes the colour of the highest one it reaches.</span>
+        {ts.map((t, i) => (
+          <div class="sv-threshold" key={i} data-testid="panel-threshold">
+            <input
+              type="number"
+              aria-label={`Threshold ${i + 1} value`}
+              data-testid="threshold-value"
+              value={String(t.value)}
+              onInput={(e) => {
+                const n = Number((e.target as HTMLInputElement).value);
+                if ((e.target as HTMLInputElement).value !== '' && Number.isFinite(n)) setT(i, { value: n });
+              }}
+            />
+            <select aria-label={`Threshold ${i + 1} colour`} data-testid="threshold-color" value={t.color} onChange={(e) => setT(i, { color: (e.target as HTMLSelectElement).value })}>
+              {[...new Set([...THRESHOLD_CHOICES, t.color])].map((c) => (
+                <option key={c} value={c}>
+                  {c}
+                </option>
+              ))}
+            </select>
+            <input type="text" placeholder="label" aria-label={`Threshold ${i + 1} label`} data-testid="threshold-label" value={t.label ?? ''} onInput={(e) => setT(i, { label: (e.target as HTMLInputElement).value || undefined })} />
+            <button type="button" class="btn small icon danger" aria-label={`Remove threshold ${i + 1}`} onClick={() => setTs(ts.filter((_, j) => j !== i))}>
+              ✕
+            </button>
+          </div>
+        ))}
+        <button
+          type="button"
+          class="btn small"
+          data-testid="threshold-add"
+          onClick={() => setTs([...ts, { value: ts.length ? Math.max(...ts.map((t) => t.value)) + 1 : 0, color: THRESHOLD_CHOICES[Math.min(ts.length, THRESHOLD_CHOICES.length - 1)] }])}
+        >
+          Add threshold
+        </button>
+      </div>
+    </fieldset>
+  );
+}

@@ -295,6 +295,70 @@ describe('dashboards and apps', () => {
     await saved.locator('th:has-text("event_source")').waitFor();
   });
 
+  it('edits a single-value panel in the UI: description, value field, thresholds; and draws a honeycomb', async () => {
+    // The copy saved by the previous test: its first panel is the "Events by service" table.
+    await page.click('[data-testid=dash-edit]');
+    await page.waitForURL(/edit=1/);
+    const first = page.locator('[data-testid=dash-panel]').first();
+    const id = await first.getAttribute('data-panel-id');
+    await first.locator('[data-testid=panel-edit]').click();
+    await page.waitForSelector('[data-testid=panel-editor]');
+    await page.selectOption('[data-testid=panel-type]', 'single_value');
+    await page.waitForSelector('[data-testid=single-value-settings]');
+    await page.fill('[data-testid=panel-description]', 'Events of the least busy service');
+    // The value field's choices are the result's columns.
+    await expect.poll(() => page.locator('[data-testid=panel-value-field] option[value=_count]').count()).toBe(1);
+    await page.selectOption('[data-testid=panel-value-field]', '_count');
+    await page.click('[data-testid=threshold-add]');
+    await page.click('[data-testid=threshold-add]');
+    const ts = page.locator('[data-testid=panel-threshold]');
+    expect(await ts.count()).toBe(2);
+    await ts.nth(0).locator('[data-testid=threshold-value]').fill('0');
+    await ts.nth(0).locator('[data-testid=threshold-label]').fill('quiet');
+    await ts.nth(1).locator('[data-testid=threshold-value]').fill('1');
+    await ts.nth(1).locator('[data-testid=threshold-color]').selectOption('red');
+    await ts.nth(1).locator('[data-testid=threshold-label]').fill('busy');
+    const target = page.locator(`[data-testid=dash-panel][data-panel-id=${id}]`);
+    // The value (the last row's _count, at least 1) takes the highest threshold it reaches: red, "busy".
+    await target.locator('[data-testid=single-value]').waitFor({ timeout: 60_000 });
+    await target.locator('.panel-single :text("busy")').waitFor();
+    const danger = await page.evaluate(() => {
+      const el = document.createElement('span');
+      el.style.color = 'var(--danger)';
+      document.body.appendChild(el);
+      const c = getComputedStyle(el).color;
+      el.remove();
+      return c;
+    });
+    expect(await target.locator('[data-testid=single-value]').evaluate((el) => getComputedStyle(el).color)).toBe(danger);
+    await page.click('[data-testid=panel-editor-close]');
+
+    // A second panel as a honeycomb: one hexagon per group.
+    const second = page.locator('[data-testid=dash-panel]').nth(1);
+    const id2 = await second.getAttribute('data-panel-id');
+    await second.locator('[data-testid=panel-edit]').click();
+    await page.selectOption('[data-testid=panel-type]', 'honeycomb');
+    await typeInEditor('[data-testid=panel-query]', `${CT} | json field=_raw "eventSource" as event_source | count by event_source`);
+    await page.locator(`[data-testid=dash-panel][data-panel-id=${id2}] [data-testid=panel-chart-honeycomb][data-drawn="1"]`).waitFor({ timeout: 60_000 });
+    await page.click('[data-testid=panel-editor-close]');
+
+    await page.click('[data-testid=dash-save]');
+    await page.waitForSelector('[data-testid=dash-edit]');
+    const dashId = new URL(page.url()).pathname.split('/').pop()!;
+    const saved = await api<{ panels: { id: string; description?: string; visualization: { type: string; valueField?: string; thresholds?: { value: number; color: string; label?: string }[] } }[] }>('GET', `/api/v1/dashboards/${dashId}`);
+    const p = saved.panels.find((x) => x.id === id)!;
+    expect(p.description).toBe('Events of the least busy service');
+    expect(p.visualization).toMatchObject({ type: 'single_value', valueField: '_count' });
+    expect(p.visualization.thresholds).toEqual([
+      { value: 0, color: 'green', label: 'quiet' },
+      { value: 1, color: 'red', label: 'busy' },
+    ]);
+    expect(saved.panels.find((x) => x.id === id2)!.visualization.type).toBe('honeycomb');
+    await page.reload();
+    await allDrawn();
+    expect(await page.locator(`[data-testid=dash-panel][data-panel-id=${id}] .panel-title`).getAttribute('title')).toBe('Events of the least busy service');
+  });
+
   it('draws a 12-panel dashboard over 7 days of demo data (timed)', async () => {
     const d = await api<{ id: string }>('POST', '/api/v1/dashboards', twelve);
     const url = `${server.url}/dashboards/${d.id}?from=-7d&to=now`;
@@ -358,6 +422,20 @@ describe('dashboards and apps', () => {
     const info = await api<{ installed?: { items: { kind: string; key: string; id: string }[] } }>('GET', '/api/v1/apps/aws-cloudtrail');
     const dashes = (info.installed?.items ?? []).filter((i) => i.kind === 'dashboard');
     expect(dashes).toHaveLength(6);
+    // The first test reinstalled the app, whose admin_users table starts empty: list the demo's
+    // administrators in it, as `dohyo demo` does (cmd/dohyo/demoapps.go), so that User Monitoring's
+    // administrator panels have data.
+    const lookups = await api<{ lookups: { id: string; name: string; rowCount: number }[] }>('GET', '/api/v1/lookups');
+    const admins = lookups.lookups.find((l) => l.name === '/Library/Admin Recommended/cloudtrail/admin_users');
+    expect(admins).toBeDefined();
+    if (admins!.rowCount === 0) {
+      const res = await fetch(`${server.url}/api/v1/lookups/${encodeURIComponent(admins!.id)}/csv?merge=false`, {
+        method: 'PUT',
+        headers: { Authorization: basic(server), 'Content-Type': 'text/csv', Accept: 'application/json' },
+        body: 'admin_user\nalice.nguyen\nalice.nguyen@dohyo-demo.com\ndave.okafor\n',
+      });
+      expect(res.status).toBe(200);
+    }
     const errors: string[] = [];
     for (const dsh of dashes) {
       await page.goto(`${server.url}/dashboards/${dsh.id}?from=-7d&to=now`);

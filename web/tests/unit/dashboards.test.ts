@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   addPanel,
+  hexagon,
+  hexLayout,
+  honeyCells,
   clickValues,
   decodeDashState,
   duplicatePanel,
@@ -168,5 +171,53 @@ describe('state in the URL', () => {
     expect(routeOf('/apps')).toEqual({ page: 'apps' });
     expect(routeOf('/')).toEqual({ page: 'search' });
     expect(routeOf('/nope/x')).toEqual({ page: 'other', path: '/nope/x' });
+  });
+});
+
+describe('honeycomb', () => {
+  const F2 = (name: string, keyField = false) => ({ name, fieldType: 'string', keyField });
+
+  it('has one hexagon per group, summed over the time slices, largest first', () => {
+    const fields = [F2('_timeslice', true), F2('region', true), F2('_count')];
+    const rows = [
+      { _timeslice: '1', region: 'eu', _count: '2' },
+      { _timeslice: '2', region: 'eu', _count: '3' },
+      { _timeslice: '1', region: 'us', _count: '9' },
+    ];
+    expect(honeyCells({ type: 'honeycomb' }, fields, rows)).toEqual([
+      { name: 'us', value: 9, values: { region: 'us' } },
+      { name: 'eu', value: 5, values: { region: 'eu' } },
+    ]);
+    expect(honeyCells({ type: 'honeycomb' }, [F2('a'), F2('b')], [{ a: '1', b: '2' }]).map((c) => c.name)).toEqual(['a', 'b']);
+    expect(honeyCells({ type: 'honeycomb' }, [F2('host', true)], [{ host: 'x' }])).toEqual([]);
+  });
+
+  it('packs hexagons into the box without overlap', () => {
+    for (const [n, w, h] of [
+      [1, 300, 200],
+      [7, 300, 200],
+      [40, 600, 220],
+      [3, 100, 400],
+    ]) {
+      const l = hexLayout(n, w, h, 0);
+      expect(l.centers).toHaveLength(n);
+      for (const [x, y] of l.centers) {
+        // inside the box (corners at r above and below, √3/2·r to the sides)
+        expect(x - (Math.sqrt(3) / 2) * l.r).toBeGreaterThanOrEqual(-1e-6);
+        expect(x + (Math.sqrt(3) / 2) * l.r).toBeLessThanOrEqual(w + 1e-6);
+        expect(y - l.r).toBeGreaterThanOrEqual(-1e-6);
+        expect(y + l.r).toBeLessThanOrEqual(h + 1e-6);
+      }
+      // neighbours are at least one hexagon width (√3·r) apart
+      for (let i = 0; i < n; i++)
+        for (let j = i + 1; j < n; j++) {
+          const d = Math.hypot(l.centers[i][0] - l.centers[j][0], l.centers[i][1] - l.centers[j][1]);
+          expect(d).toBeGreaterThanOrEqual(Math.sqrt(3) * l.r - 1e-6);
+        }
+    }
+    // a wide box: one row
+    expect(hexLayout(4, 1000, 100).cols).toBe(4);
+    expect(hexLayout(0, 100, 100).centers).toEqual([]);
+    expect(hexagon(0, 0, 10)[0]).toEqual([expect.closeTo(0, 6), -10]);
   });
 });

@@ -1,0 +1,1 @@
+import{u as a,i as s,a as l,b as t,c as i,d as n,e as $,f as o,g as r,h as e,j as m,k as c,l as f,m as b,n as d}from"./charts-kMjUw5Ic.js";import{o as g}from"./charts-kMjUw5Ic.js";a([s,l,t,i,n,$,o,r,e,m,c,f,b,d]);export{g as echarts};

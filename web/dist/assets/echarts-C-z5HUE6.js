@@ -1,1 +1,0 @@
-import{u as a,i as s,a as l,b as t,c as i,d as n,e as $,f as r,g as e,h as m,j as o,k as c,l as f,m as b}from"./charts-DMuR7-AW.js";import{n as d}from"./charts-DMuR7-AW.js";a([s,l,t,i,n,$,r,e,m,o,c,f,b]);export{d as echarts};
