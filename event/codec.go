@@ -4,11 +4,28 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // codecVersion is the first byte of every encoded batch. Bump it when the
 // layout changes and keep decoding the old one: WAL files outlive binaries.
-const codecVersion = 1
+//
+// Version 1: the batch header (tenant, receipt time, source, custom fields),
+// then per event its time, _raw, format and fields, every string written
+// out in full.
+//
+// Version 2 (written since): the same header; per event its time and _raw
+// in full, then the format and the field names as symbols (a string is
+// written in full the first time it occurs in the batch and by its index
+// afterwards: CloudTrail records repeat the same ~16 names), and field
+// values that lie inside the event's _raw (most ingest-time JSON values are
+// slices of it) as an offset and length into it. For JSON events that is
+// about 40% fewer bytes to encode, checksum, write and read back.
+const (
+	codecV1      = 1
+	codecV2      = 2
+	codecVersion = codecV2
+)
 
 // EncodedSize returns an upper bound of the length of b's binary encoding,
 // to size the buffer AppendBinary fills without growing it.
@@ -35,14 +52,28 @@ func (b *Batch) EncodedSize() int {
 // AppendBinary appends the binary encoding of b to dst and returns the result.
 // The encoding is what the WAL stores; Decode reverses it.
 func (b *Batch) AppendBinary(dst []byte) []byte {
-	dst = append(dst, codecVersion)
-	dst = binary.AppendUvarint(dst, uint64(b.Tenant))
-	dst = binary.AppendVarint(dst, b.ReceiptTime)
-	s := &b.Source
-	for _, v := range [...]string{s.ID, s.Name, s.Category, s.Host, s.FileName, s.Collector} {
-		dst = appendString(dst, v)
+	dst = appendHeader(dst, codecV2, b)
+	dst = binary.AppendUvarint(dst, uint64(len(b.Events)))
+	var sy symbols
+	for i := range b.Events {
+		e := &b.Events[i]
+		dst = binary.AppendVarint(dst, e.Time)
+		dst = appendString(dst, e.Raw)
+		dst = sy.append(dst, e.Format, -1)
+		dst = binary.AppendUvarint(dst, uint64(len(e.Fields)))
+		for k, f := range e.Fields {
+			dst = sy.append(dst, f.Name, k)
+			dst = appendValue(dst, f.Value, e.Raw)
+		}
+		sy.endEvent(len(e.Fields))
 	}
-	dst = appendFields(dst, b.Fields)
+	return dst
+}
+
+// appendBinaryV1 appends the version 1 encoding (kept to test that WAL
+// files written by older binaries still decode).
+func (b *Batch) appendBinaryV1(dst []byte) []byte {
+	dst = appendHeader(dst, codecV1, b)
 	dst = binary.AppendUvarint(dst, uint64(len(b.Events)))
 	for i := range b.Events {
 		e := &b.Events[i]
@@ -52,6 +83,17 @@ func (b *Batch) AppendBinary(dst []byte) []byte {
 		dst = appendFields(dst, e.Fields)
 	}
 	return dst
+}
+
+func appendHeader(dst []byte, version byte, b *Batch) []byte {
+	dst = append(dst, version)
+	dst = binary.AppendUvarint(dst, uint64(b.Tenant))
+	dst = binary.AppendVarint(dst, b.ReceiptTime)
+	s := &b.Source
+	for _, v := range [...]string{s.ID, s.Name, s.Category, s.Host, s.FileName, s.Collector} {
+		dst = appendString(dst, v)
+	}
+	return appendFields(dst, b.Fields)
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -68,6 +110,91 @@ func appendFields(dst []byte, fs []Field) []byte {
 	return dst
 }
 
+// symbols is the encoder's table of the strings written as symbols. A
+// symbol is a uvarint x: 0 is the empty string; odd x is a new string of
+// x>>1 bytes that follow, which gets the next index; even x is the string
+// at index x>>1 - 1.
+type symbols struct {
+	index map[string]int
+	n     int
+	// The previous event's field names and their indexes: consecutive
+	// events usually have the same names in the same order, which a string
+	// comparison finds without hashing.
+	prev, cur       []string
+	prevIdx, curIdx []int
+}
+
+// append writes s as a symbol; k >= 0 is its position among the event's
+// field names.
+func (sy *symbols) append(dst []byte, s string, k int) []byte {
+	if s == "" {
+		return append(dst, 0)
+	}
+	idx := -1
+	if k >= 0 && k < len(sy.prev) && sy.prev[k] == s {
+		idx = sy.prevIdx[k]
+	} else if i, ok := sy.index[s]; ok {
+		idx = i
+	}
+	if k >= 0 {
+		sy.cur = append(sy.cur, s)
+	}
+	if idx >= 0 {
+		if k >= 0 {
+			sy.curIdx = append(sy.curIdx, idx)
+		}
+		return binary.AppendUvarint(dst, uint64(idx+1)<<1)
+	}
+	if sy.index == nil {
+		sy.index = make(map[string]int)
+	}
+	sy.index[s] = sy.n
+	if k >= 0 {
+		sy.curIdx = append(sy.curIdx, sy.n)
+	}
+	sy.n++
+	dst = binary.AppendUvarint(dst, uint64(len(s))<<1|1)
+	return append(dst, s...)
+}
+
+// endEvent makes the event's names the ones the next event is compared to.
+func (sy *symbols) endEvent(n int) {
+	if n == 0 {
+		return
+	}
+	sy.prev, sy.cur = sy.cur, sy.prev[:0]
+	sy.prevIdx, sy.curIdx = sy.curIdx, sy.prevIdx[:0]
+}
+
+// appendValue writes a field value: a uvarint x, odd for a slice of raw
+// (offset x>>1, then a uvarint length), even for x>>1 bytes that follow. A
+// slice is used only when it is shorter, so the encoding is never longer
+// than a plain string (EncodedSize stays an upper bound).
+func appendValue(dst []byte, v, raw string) []byte {
+	if len(v) > 0 && len(raw) > 0 {
+		vp := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+		rp := uintptr(unsafe.Pointer(unsafe.StringData(raw)))
+		if vp >= rp && vp+uintptr(len(v)) <= rp+uintptr(len(raw)) {
+			off := uint64(vp - rp)
+			if uvarintLen(off<<1|1)+uvarintLen(uint64(len(v))) < uvarintLen(uint64(len(v))<<1)+len(v) {
+				dst = binary.AppendUvarint(dst, off<<1|1)
+				return binary.AppendUvarint(dst, uint64(len(v)))
+			}
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(v))<<1)
+	return append(dst, v...)
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
+
 // ErrCorrupt is wrapped by every Decode error.
 var ErrCorrupt = errors.New("corrupt batch encoding")
 
@@ -76,11 +203,12 @@ var ErrCorrupt = errors.New("corrupt batch encoding")
 func Decode(src []byte) (*Batch, error) {
 	d := decoder{buf: string(src)}
 	b := &Batch{}
-	if v := d.byte(); v != codecVersion {
+	version := d.byte()
+	if version != codecV1 && version != codecV2 {
 		if d.err != nil {
 			return nil, d.err
 		}
-		return nil, fmt.Errorf("%w: unknown version %d", ErrCorrupt, v)
+		return nil, fmt.Errorf("%w: unknown version %d", ErrCorrupt, version)
 	}
 	b.Tenant = uint32(d.uvarint(1 << 32))
 	b.ReceiptTime = d.varint()
@@ -105,8 +233,13 @@ func Decode(src []byte) (*Batch, error) {
 		e := &b.Events[i]
 		e.Time = d.varint()
 		e.Raw = d.string()
-		e.Format = d.string()
-		e.Fields = d.fields()
+		if version == codecV1 {
+			e.Format = d.string()
+			e.Fields = d.fields()
+		} else {
+			e.Format = d.symbol()
+			e.Fields = d.fieldsV2(e.Raw)
+		}
 		if d.err != nil {
 			return nil, d.err
 		}
@@ -121,9 +254,10 @@ func Decode(src []byte) (*Batch, error) {
 }
 
 type decoder struct {
-	buf string
-	pos int
-	err error
+	buf  string
+	pos  int
+	err  error
+	syms []string // version 2: the symbols read so far
 }
 
 func (d *decoder) fail(what string) {
@@ -191,6 +325,72 @@ func (d *decoder) fields() []Field {
 	for i := range fs {
 		fs[i].Name = d.string()
 		fs[i].Value = d.string()
+	}
+	return fs
+}
+
+// symbol reads a string written by symbols.append.
+func (d *decoder) symbol() string {
+	x := d.uvarint(uint64(len(d.buf))<<1 | 1)
+	switch {
+	case d.err != nil || x == 0:
+		return ""
+	case x&1 == 1:
+		n := x >> 1
+		if n > uint64(len(d.buf)-d.pos) {
+			d.fail("symbol")
+			return ""
+		}
+		s := d.buf[d.pos : d.pos+int(n)]
+		d.pos += int(n)
+		d.syms = append(d.syms, s)
+		return s
+	default:
+		i := x>>1 - 1
+		if i >= uint64(len(d.syms)) {
+			d.fail("symbol reference")
+			return ""
+		}
+		return d.syms[i]
+	}
+}
+
+// fieldsV2 reads fields written by AppendBinary, values relative to raw.
+func (d *decoder) fieldsV2(raw string) []Field {
+	n := d.uvarint(uint64(len(d.buf)))
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	if n > uint64(len(d.buf)-d.pos)/2 {
+		d.fail("field count")
+		return nil
+	}
+	fs := make([]Field, n)
+	for i := range fs {
+		fs[i].Name = d.symbol()
+		x := d.uvarint(^uint64(0))
+		if d.err != nil {
+			return nil
+		}
+		if x&1 == 0 {
+			m := x >> 1
+			if m > uint64(len(d.buf)-d.pos) {
+				d.fail("field value")
+				return nil
+			}
+			fs[i].Value = d.buf[d.pos : d.pos+int(m)]
+			d.pos += int(m)
+			continue
+		}
+		off, m := x>>1, d.uvarint(uint64(len(raw)))
+		if d.err != nil {
+			return nil
+		}
+		if off > uint64(len(raw)) || m > uint64(len(raw))-off {
+			d.fail("field value reference")
+			return nil
+		}
+		fs[i].Value = raw[off : off+m]
 	}
 	return fs
 }

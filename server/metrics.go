@@ -25,6 +25,11 @@ func (s *Server) registerGauges() {
 	walGauge(`dohyo_wal_lag_bytes`, func() float64 { return float64(s.wal.Stats().LagBytes) })
 	walGauge(`dohyo_wal_disk_bytes`, func() float64 { return float64(s.wal.Stats().DiskBytes) })
 	walGauge(`dohyo_wal_segments`, func() float64 { return float64(s.wal.Stats().Segments) })
+	// Batches the applier took from the receivers in memory, or had to read
+	// back from the WAL files (after a restart, or past the handoff budget).
+	walGauge(`dohyo_wal_handoff_records_total{result="hit"}`, func() float64 { return float64(s.wal.Stats().HandoffHits) })
+	walGauge(`dohyo_wal_handoff_records_total{result="miss"}`, func() float64 { return float64(s.wal.Stats().HandoffMisses) })
+	walGauge(`dohyo_wal_handoff_bytes`, func() float64 { return float64(s.wal.Stats().HandoffBytes) })
 	m.NewGauge(fmt.Sprintf(`dohyo_disk_free_bytes{path=%q}`, s.cfg.DataDir), func() float64 { return float64(s.diskFree.Load()) })
 	m.NewGauge(`dohyo_disk_free_floor_bytes`, func() float64 { return float64(s.cfg.MinFreeDisk) })
 

@@ -214,11 +214,11 @@ func (a *Applier) drain(ctx context.Context) error {
 		target = a.w.Stats().DurableSeq
 	}
 	for a.applied < target {
-		seq, payload, err := a.reader().Next(ctx)
+		rec, err := a.reader().NextRecord(ctx)
 		if err != nil {
 			return err
 		}
-		if err := a.apply(ctx, seq, payload); err != nil {
+		if err := a.apply(ctx, rec); err != nil {
 			return err
 		}
 	}
@@ -256,8 +256,7 @@ func (a *Applier) loop(ctx, loopCtx context.Context) error {
 		if loopCtx.Err() != nil {
 			return nil
 		}
-		var seq uint64
-		var payload []byte
+		var rec Record
 		var err error
 		if a.applied > a.prevCaptured || a.prevCaptured > a.w.Checkpoint() {
 			// Something to sync: wait for records at most until it is due.
@@ -272,13 +271,13 @@ func (a *Applier) loop(ctx, loopCtx context.Context) error {
 				continue
 			}
 			waitCtx, cancel := context.WithTimeout(loopCtx, wait)
-			seq, payload, err = a.reader().Next(waitCtx)
+			rec, err = a.reader().NextRecord(waitCtx)
 			cancel()
 			if err != nil && loopCtx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 				continue
 			}
 		} else {
-			seq, payload, err = a.reader().Next(loopCtx)
+			rec, err = a.reader().NextRecord(loopCtx)
 		}
 		if err != nil {
 			if stopped(err) {
@@ -292,7 +291,7 @@ func (a *Applier) loop(ctx, loopCtx context.Context) error {
 			}
 			return fmt.Errorf("wal applier: %w", err)
 		}
-		if err := a.apply(ctx, seq, payload); err != nil {
+		if err := a.apply(ctx, rec); err != nil {
 			if stopped(err) {
 				return nil
 			}
@@ -361,11 +360,11 @@ func (a *Applier) replay(ctx, readCtx context.Context) error {
 	}
 	start := time.Now()
 	for a.applied < a.replayEnd {
-		seq, payload, err := a.reader().Next(readCtx)
+		rec, err := a.reader().NextRecord(readCtx)
 		if err != nil {
 			return fmt.Errorf("wal replay: %w", err)
 		}
-		if err := a.apply(ctx, seq, payload); err != nil {
+		if err := a.apply(ctx, rec); err != nil {
 			return err
 		}
 		a.nReplayed.Add(1)
@@ -426,9 +425,11 @@ func (a *Applier) storedRowIDs(readCtx context.Context) (map[uint32]map[uint64]s
 	return skip, nil
 }
 
-// apply hands one record to the store.
-func (a *Applier) apply(ctx context.Context, seq uint64, payload []byte) error {
-	b, err := event.Decode(payload)
+// apply hands one record to the store: the batch the receiver handed off
+// with it (AppendWith), or else its payload decoded.
+func (a *Applier) apply(ctx context.Context, rec Record) error {
+	seq, payload := rec.Seq, rec.Payload
+	b, err := a.batch(rec)
 	if err != nil {
 		// Not a batch this binary can read; blocking on it forever would
 		// stop ingestion, so log it loudly and go on. The record stays in
@@ -468,6 +469,16 @@ func (a *Applier) apply(ctx context.Context, seq uint64, payload []byte) error {
 		a.o.OnApplied(b, skipped)
 	}
 	return nil
+}
+
+func (a *Applier) batch(rec Record) (*event.Batch, error) {
+	if rec.Value != nil {
+		if b, ok := rec.Value.(*event.Batch); ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("the value appended with the record is a %T, not an *event.Batch", rec.Value)
+	}
+	return event.Decode(rec.Payload)
 }
 
 func (a *Applier) markApplied(seq uint64) {

@@ -43,18 +43,32 @@ func (w *WAL) NewReader(after uint64) *Reader {
 // and an error wrapping ErrCorrupt (naming the file and offset) when a
 // record is damaged.
 func (r *Reader) Next(ctx context.Context) (uint64, []byte, error) {
+	rec, err := r.next1(ctx, false)
+	return rec.Seq, rec.Payload, err
+}
+
+// NextRecord is Next that takes the record's value from the in-memory
+// handoff when AppendWith attached one and it is still kept (see
+// handoff.go); the record is then not read from the files, and Payload is
+// nil. Otherwise the payload is read as Next reads it. Use it from one
+// reader per WAL: it consumes the values it passes.
+func (r *Reader) NextRecord(ctx context.Context) (Record, error) {
+	return r.next1(ctx, true)
+}
+
+func (r *Reader) next1(ctx context.Context, handoff bool) (Record, error) {
 	if r.err != nil {
-		return 0, nil, r.err
+		return Record{}, r.err
 	}
 	w := r.w
 	for {
 		if err := ctx.Err(); err != nil {
-			return 0, nil, err
+			return Record{}, err
 		}
 		if r.f == nil {
 			if err := r.openSegment(); err != nil {
 				r.err = err
-				return 0, nil, err
+				return Record{}, err
 			}
 		}
 		w.mu.Lock()
@@ -62,20 +76,31 @@ func (r *Reader) Next(ctx context.Context) (uint64, []byte, error) {
 		complete := r.seg != w.active
 		stopped := w.stopped
 		notify := w.notify
+		if handoff && r.off < limit && r.exp >= r.next {
+			if h, ok := w.takeHandoff(r.seg, r.off, r.exp); ok && h.end <= limit {
+				r.off = h.end
+				r.exp++
+				r.next = h.seq + 1
+				w.ring[h.seq%ringSize] = ringEntry{seq: h.seq, end: r.seg.base + r.off}
+				w.stats.HandoffHits++
+				w.mu.Unlock()
+				return Record{Seq: h.seq, Value: h.v}, nil
+			}
+		}
 		w.mu.Unlock()
 
 		if r.off < limit {
 			seq, payload, err := r.readRecord(limit)
 			if err != nil {
 				r.err = err
-				return 0, nil, err
+				return Record{}, err
 			}
 			if seq < r.next {
 				continue
 			}
 			r.next = seq + 1
-			w.noteRead(seq, r.seg.base+r.off)
-			return seq, payload, nil
+			w.noteRead(seq, r.seg.base+r.off, handoff)
+			return Record{Seq: seq, Payload: payload}, nil
 		}
 		if complete {
 			// Read to the end of a full segment: go on with the next.
@@ -83,12 +108,12 @@ func (r *Reader) Next(ctx context.Context) (uint64, []byte, error) {
 			continue
 		}
 		if stopped {
-			return 0, nil, ErrClosed
+			return Record{}, ErrClosed
 		}
 		select {
 		case <-notify:
 		case <-ctx.Done():
-			return 0, nil, ctx.Err()
+			return Record{}, ctx.Err()
 		}
 	}
 }

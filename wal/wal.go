@@ -1,9 +1,11 @@
 // Package wal is the durable queue between dohyo's receivers and the store.
 //
 // A receiver encodes a batch (event.Batch.AppendBinary) and calls
-// WAL.Append; once Append returns, the batch is durable per the fsync policy
-// and the client may be acknowledged. An Applier reads the WAL from the files
-// and hands the batches to the store, calls the store's Sync barrier
+// WAL.Append (AppendWith, to also hand the parsed batch over in memory);
+// once it returns, the batch is durable per the fsync policy and the client
+// may be acknowledged. An Applier reads the WAL (taking a handed-over batch
+// instead of reading and decoding the record when one is kept, see
+// handoff.go) and hands the batches to the store, calls the store's Sync barrier
 // periodically and advances the WAL's checkpoint; segments wholly below the
 // checkpoint are deleted. After a crash, the Applier replays the batches after
 // the checkpoint, skipping rows the store already has (by row id).
@@ -128,6 +130,10 @@ type Options struct {
 	MaxPending int64
 	// Logger receives recovery and error messages; default slog.Default().
 	Logger *slog.Logger
+	// HandoffBytes bounds the memory of the values AppendWith keeps for a
+	// reader (see NextRecord), as sized by its callers; default
+	// DefaultHandoffBytes, negative to keep none.
+	HandoffBytes int64
 }
 
 // segmentFile is what the writer needs of the active segment's file (an
@@ -160,9 +166,10 @@ type group struct {
 	// buf holds the records back to back. Until the writer fills the
 	// header, its first 4 bytes hold the payload's CRC32C and bytes 4..8
 	// its length.
-	buf  []byte
-	recs []int // offset of each record in buf
-	sync bool  // a Sync call waits on this group: fsync even under the interval policy
+	buf    []byte
+	recs   []int        // offset of each record in buf
+	attach []attachment // AppendWith's value of each record (nil values for Append); nil if none
+	sync   bool         // a Sync call waits on this group: fsync even under the interval policy
 
 	done  chan struct{}
 	first uint64 // sequence of recs[0], set before done is closed
@@ -205,6 +212,12 @@ type WAL struct {
 	ring       [ringSize]ringEntry
 	stats      Stats
 
+	// In-memory handoff (handoff.go): values attached to durable-to-be
+	// records, in sequence order from handoffHead.
+	handoff      []handoffEntry
+	handoffHead  int
+	handoffBytes int64
+
 	cpMu sync.Mutex // serialises SetCheckpoint
 
 	// Owned by the writer goroutine.
@@ -235,8 +248,15 @@ type Stats struct {
 	GroupCommits       uint64
 	Fsyncs             uint64
 	Appends            uint64
-	WriteErrors        uint64
-	Failed             bool
+	// HandoffHits counts records NextRecord returned from memory,
+	// HandoffMisses those it read from the files, HandoffDropped values
+	// AppendWith could not keep (over Options.HandoffBytes).
+	HandoffHits, HandoffMisses, HandoffDropped uint64
+	// HandoffBytes is the memory of the values kept now, as AppendWith's
+	// callers sized it.
+	HandoffBytes int64
+	WriteErrors  uint64
+	Failed       bool
 }
 
 // Open opens the WAL in opts.Dir, creating it if needed, and recovers it: a
@@ -257,6 +277,9 @@ func Open(opts Options) (*WAL, error) {
 	}
 	if opts.MaxPending <= 0 {
 		opts.MaxPending = DefaultMaxPending
+	}
+	if opts.HandoffBytes == 0 {
+		opts.HandoffBytes = DefaultHandoffBytes
 	}
 	if opts.Fsync.always() {
 		opts.Fsync = FsyncPolicy{Always: true}
@@ -321,6 +344,15 @@ func (w *WAL) Dir() string { return w.dir }
 // but the record may still be written (the caller cannot tell; a retry may
 // duplicate it).
 func (w *WAL) Append(ctx context.Context, payload []byte) (uint64, error) {
+	return w.AppendWith(ctx, payload, nil, 0)
+}
+
+// AppendWith is Append that also attaches v, the caller's decoded form of
+// payload, to the record: a reader calling NextRecord may get v instead of
+// reading and decoding the payload (handoff.go). v must not be modified
+// afterwards. A nil v attaches nothing. size is the memory v holds, charged
+// against Options.HandoffBytes while v is kept (at least len(payload)).
+func (w *WAL) AppendWith(ctx context.Context, payload []byte, v any, size int64) (uint64, error) {
 	if int64(len(payload)) > w.opts.MaxRecord {
 		return 0, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(payload), w.opts.MaxRecord)
 	}
@@ -360,6 +392,12 @@ func (w *WAL) Append(ctx context.Context, payload []byte) (uint64, error) {
 	binary.LittleEndian.PutUint32(g.buf[off:], crc)
 	binary.LittleEndian.PutUint32(g.buf[off+4:], uint32(len(payload)))
 	g.recs = append(g.recs, off)
+	if v != nil && g.attach == nil {
+		g.attach = make([]attachment, idx, idx+1)
+	}
+	if g.attach != nil {
+		g.attach = append(g.attach, attachment{v, max(size, int64(len(payload)))})
+	}
 	if idx == 0 {
 		w.kick()
 	}
@@ -551,6 +589,10 @@ func (w *WAL) writeGroup(g *group) error {
 		}
 		seq := first + uint64(i)
 		w.ring[seq%ringSize] = ringEntry{seq: seq, end: seg.base + seg.size + end}
+		if g.attach != nil && g.attach[i].v != nil {
+			w.offerHandoff(seq, seg, seg.size+int64(g.recs[i]), seg.size+end, g.attach[i])
+			g.attach[i] = attachment{}
+		}
 	}
 	seg.size += need
 	seg.last = first + n - 1
@@ -700,6 +742,7 @@ func (w *WAL) SetCheckpoint(seq uint64) error {
 		w.applied = seq
 		w.appliedEnd = w.endAfter(seq)
 	}
+	w.dropHandoff(seq)
 	var old []*segment
 	for i := 0; i+1 < len(w.segs) && w.segs[i+1].first-1 <= seq; i++ {
 		old = append(old, w.segs[i])
@@ -746,6 +789,7 @@ func (w *WAL) MarkApplied(seq uint64) {
 		w.applied = seq
 		w.appliedEnd = w.endAfter(seq)
 	}
+	w.dropHandoff(seq)
 }
 
 // endAfter returns the stream position just after the record seq: exact for
@@ -775,9 +819,13 @@ func (w *WAL) endAfter(seq uint64) int64 {
 
 // noteRead records the position after a record a reader has read, so that
 // MarkApplied can map it exactly.
-func (w *WAL) noteRead(seq uint64, end int64) {
+// A handoff reader's read counts as a handoff miss.
+func (w *WAL) noteRead(seq uint64, end int64, handoffMiss bool) {
 	w.mu.Lock()
 	w.ring[seq%ringSize] = ringEntry{seq: seq, end: end}
+	if handoffMiss {
+		w.stats.HandoffMisses++
+	}
 	w.mu.Unlock()
 }
 
@@ -798,5 +846,6 @@ func (w *WAL) Stats() Stats {
 		s.LagBytes = max(w.active.base+w.active.size-w.appliedEnd, 0)
 	}
 	s.PendingBytes = int64(len(w.cur.buf))
+	s.HandoffBytes = w.handoffBytes
 	return s
 }

@@ -458,6 +458,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 	}
 	elapsed := time.Since(start)
 	rss := procKiB(cmd.Process.Pid, "VmHWM") / 1024
+	hits, misses := optMetric(base, `dohyo_wal_handoff_records_total{result="hit"}`), optMetric(base, `dohyo_wal_handoff_records_total{result="miss"}`)
 	cmd.Process.Signal(syscall.SIGTERM)
 	check(cmd.Wait())
 	res := map[string]any{
@@ -467,6 +468,9 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 		"events_per_s":        float64(sent.Load()*int64(perReq)) / elapsed.Seconds(),
 		"mb_per_s":            float64(rawBytes(lines)) / float64(len(reqs)) * float64(sent.Load()) / 1e6 / elapsed.Seconds(),
 		"server_peak_rss_mib": rss,
+		// Batches the applier got from the receivers in memory vs read
+		// back from the WAL.
+		"handoff_hits": hits, "handoff_misses": misses,
 	}
 	if duration == 0 {
 		res["events"] = len(lines)
@@ -475,8 +479,24 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 	return res
 }
 
-// metric reads one unlabelled metric from /metrics.
+// metric reads one metric from /metrics.
 func metric(base, name string) float64 {
+	v, ok := readMetric(base, name)
+	if !ok {
+		check(fmt.Errorf("metric %s not found", name))
+	}
+	return v
+}
+
+// optMetric is metric for a metric older binaries do not have (-1 then).
+func optMetric(base, name string) float64 {
+	if v, ok := readMetric(base, name); ok {
+		return v
+	}
+	return -1
+}
+
+func readMetric(base, name string) (float64, bool) {
 	resp, err := http.Get(base + "/metrics")
 	check(err)
 	defer resp.Body.Close()
@@ -485,11 +505,10 @@ func metric(base, name string) float64 {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			var f float64
 			fmt.Sscan(v, &f)
-			return f
+			return f, true
 		}
 	}
-	check(fmt.Errorf("metric %s not found", name))
-	return 0
+	return 0, false
 }
 
 func dirSize(dir string) int64 {

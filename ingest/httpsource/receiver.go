@@ -12,11 +12,13 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/dohyo/dohyo/catalog"
 	"github.com/dohyo/dohyo/event"
@@ -27,6 +29,13 @@ import (
 // Appender makes a batch durable (the WAL).
 type Appender interface {
 	Append(ctx context.Context, payload []byte) (seq uint64, err error)
+}
+
+// BatchAppender is an Appender that can also hand the decoded batch to its
+// reader in memory (wal.WAL.AppendWith): the applier then does not read the
+// record back and decode it. The batch is not modified after the call.
+type BatchAppender interface {
+	AppendWith(ctx context.Context, payload []byte, v any, size int64) (seq uint64, err error)
 }
 
 // Sources resolves receiver tokens.
@@ -256,8 +265,19 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 		return http.StatusOK, "", ""
 	}
 	b.Events = events
-	payload := b.AppendBinary(make([]byte, 0, b.EncodedSize()))
-	if _, err := rc.wal.Append(ctx, payload); err != nil {
+	buf := payloadPool.Get().(*[]byte)
+	payload := b.AppendBinary(slices.Grow((*buf)[:0], b.EncodedSize()))
+	if ba, ok := rc.wal.(BatchAppender); ok {
+		_, err = ba.AppendWith(ctx, payload, b, batchMemory(b, len(payload)))
+	} else {
+		_, err = rc.wal.Append(ctx, payload)
+	}
+	// The WAL has copied the payload, whatever the outcome.
+	if cap(payload) <= maxPooledPayload {
+		*buf = payload[:0]
+		payloadPool.Put(buf)
+	}
+	if err != nil {
 		m.rejected("wal_error")
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return http.StatusRequestTimeout, "request.timeout", "the request could not be stored in time; retry"
@@ -268,6 +288,26 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 	m.accepted(src, len(events), b.RawBytes(), stats)
 	return http.StatusOK, "", ""
 }
+
+// batchMemory estimates the memory a parsed batch holds: the text (about its
+// encoded size), every event's field names (the encoding has each name once
+// per batch, the parsed events once per event) and the event and field
+// structs.
+func batchMemory(b *event.Batch, encoded int) int64 {
+	n := int64(encoded) + int64(len(b.Events))*int64(unsafe.Sizeof(event.Event{}))
+	for i := range b.Events {
+		for _, f := range b.Events[i].Fields {
+			n += int64(unsafe.Sizeof(f)) + int64(len(f.Name))
+		}
+	}
+	return n
+}
+
+// payloadPool keeps the buffers batches are encoded into for the WAL, which
+// copies them: a request then does not allocate (and clear) one per batch.
+var payloadPool = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledPayload = 32 << 20
 
 func (rc *Receiver) bodyError(err error) (int, string, string) {
 	m := rc.cfg.Metrics

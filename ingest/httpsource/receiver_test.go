@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -694,5 +695,56 @@ func TestMultilineRegexSource(t *testing.T) {
 func TestLabelValue(t *testing.T) {
 	if got := httpsource.LabelValue("web\n\"srv\"\x7fé"); got != "web_\"srv\"__" {
 		t.Errorf("LabelValue = %q", got)
+	}
+}
+
+// handoffWAL is a fakeWAL that also takes batches in memory, as the WAL's
+// AppendWith does.
+type handoffWAL struct {
+	fakeWAL
+	values []any
+	sizes  []int64
+}
+
+func (h *handoffWAL) AppendWith(ctx context.Context, payload []byte, v any, size int64) (uint64, error) {
+	seq, err := h.Append(ctx, payload)
+	if err == nil {
+		h.mu.Lock()
+		h.values, h.sizes = append(h.values, v), append(h.sizes, size)
+		h.mu.Unlock()
+	}
+	return seq, err
+}
+
+// TestHandsBatchToWAL: with a WAL that takes batches in memory, the receiver
+// hands over the same batch the payload encodes, sized at least as large.
+func TestHandsBatchToWAL(t *testing.T) {
+	h := &handoffWAL{}
+	rc := httpsource.New(httpsource.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, h,
+		fakeSources{goodToken: {ID: "S1", Name: "web", Category: "prod/web", TimeZone: "UTC"}}, nil)
+	mux := http.NewServeMux()
+	rc.Routes(mux)
+	body := `{"eventTime":"2026-11-25T10:00:00Z","user":{"arn":"arn:aws:iam::1:user/a"},"n":3}` + "\n" + `2026-11-25T10:00:01Z plain line`
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/receiver/v1/http/"+goodToken, strings.NewReader(body)))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	decoded := h.batches(t)
+	if len(decoded) != 1 || len(h.values) != 1 {
+		t.Fatalf("%d payloads, %d handed-over values; want 1 each", len(decoded), len(h.values))
+	}
+	b, ok := h.values[0].(*event.Batch)
+	if !ok {
+		t.Fatalf("handed over a %T, want *event.Batch", h.values[0])
+	}
+	if !reflect.DeepEqual(b, decoded[0]) {
+		t.Fatalf("handed-over batch differs from the payload:\n got %+v\nwant %+v", b, decoded[0])
+	}
+	if len(b.Events) != 2 || len(b.Events[0].Fields) == 0 {
+		t.Fatalf("batch %+v: want 2 events, the first with JSON fields", b)
+	}
+	if h.sizes[0] < int64(len(h.payloads[0])) {
+		t.Fatalf("handed-over batch sized %d bytes, below its %d-byte payload", h.sizes[0], len(h.payloads[0]))
 	}
 }
