@@ -133,7 +133,7 @@ func canonicalCond(f string) string {
 func (a *aggImpl) engineCond() string {
 	var conds []string
 	seen := map[string]bool{}
-	if len(a.keys) == 1 && a.keys[0].virtual == nil && a.keys[0].name != event.FieldMessageTime {
+	if len(a.keys) == 1 && a.keys[0].virtual == nil && a.keys[0].name != event.FieldMessageTime && !a.verbatimKey() {
 		c := canonicalCond(a.keys[0].name)
 		seen[c] = true
 		conds = append(conds, c)
@@ -151,6 +151,27 @@ func (a *aggImpl) engineCond() string {
 		}
 	}
 	return strings.Join(conds, " ")
+}
+
+// verbatimKeyColumn is a column no row has: grouping by it besides a
+// field makes the engine group by two fields, whose values it keeps as
+// they are (only a single by-field's integer-looking values are read as
+// numbers, pipe_stats.go getPipeStatsGroupGeneric), so no row can fail the
+// key's canonicalCond.
+const verbatimKeyColumn = event.InternalFieldPrefix + "verbatim"
+
+// verbatimKey reports whether the stage's single key is grouped with
+// verbatimKeyColumn rather than guarded by canonicalCond: when an earlier
+// stage makes the key (json, parse...), whose values the engine computes
+// in a pipe. For a stored column (_sourceHost) the engine's single-field
+// grouping is much faster (it reads per-block constant and dictionary
+// values once) and the guard costs little, so it stays (bench/query -try).
+func (a *aggImpl) verbatimKey() bool {
+	if len(a.keys) != 1 || a.keys[0].virtual != nil || a.keys[0].name == event.FieldMessageTime || a.in.records {
+		return false
+	}
+	_, made := a.in.field(a.keys[0].name)
+	return made
 }
 
 // statsPipe builds the stats pipe; binds gives the timeslice keys' buckets
@@ -180,6 +201,9 @@ func (a *aggImpl) statsPipe(split bool, binds map[*timesliceImpl]sliceBinding, c
 			ep.keyCols = append(ep.keyCols, storageField(k.name))
 			ep.keyTime = append(ep.keyTime, false)
 		}
+	}
+	if a.verbatimKey() {
+		by = append(by, logsQLString(verbatimKeyColumn))
 	}
 	var funcs []string
 	index := map[string]string{}

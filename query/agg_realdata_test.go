@@ -42,7 +42,7 @@ func readAllLines(path string) ([]string, error) {
 
 func realDataStore(t *testing.T, category string, lines []string) (*embedded.Store, Range) {
 	t.Helper()
-	st, err := embedded.Open(t.TempDir(), embedded.Config{})
+	st, err := embedded.Open(t.TempDir(), embedded.Config{Retention: 30 * 24 * time.Hour}) // a day's retention would move the events of yesterday (before 02:00 UTC)
 	if err != nil {
 		t.Fatal(err)
 	}

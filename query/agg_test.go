@@ -50,7 +50,7 @@ func aggStore(t testing.TB) (*embedded.Store, []aggEvent, Range) {
 			t.Fatal(err)
 		}
 		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
-		st, err := embedded.Open(dir, embedded.Config{})
+		st, err := embedded.Open(dir, embedded.Config{Retention: 30 * 24 * time.Hour}) // a day's retention would move the events of yesterday (before 02:00 UTC)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -215,6 +215,9 @@ func runMessages(ctx context.Context, st store.Store, opt ExecOptions, logsql st
 
 // parseEngineTime parses the engine's _time text.
 func parseEngineTime(s string) (int64, error) {
+	if ns, ok := fastEngineTime(s); ok { // enginetime.go
+		return ns, nil
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return 0, fmt.Errorf("engine returned an unreadable _time %q: %w", s, err)

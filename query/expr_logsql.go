@@ -28,7 +28,9 @@ import (
 //     engine's exact filter compares text, and its range filters read RFC
 //     3339 timestamps, IPv4 addresses and unit suffixes as numbers and
 //     never match non-numeric text, which Go compares as strings. No LogsQL
-//     filter reproduces both rules, so numeric comparisons run in Go;
+//     filter reproduces both rules, so numeric comparisons run in Go (a
+//     where starting the Go part still has the engine drop, with a
+//     superset filter, the plain integers Go would drop: where_prefilter.go);
 //   - _messageTime and _receiptTime are kept differently by the engine;
 //   - functions, arithmetic, contains and truth tests of fields run in Go.
 //

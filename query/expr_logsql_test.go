@@ -80,7 +80,7 @@ type whereEvent struct {
 // of the cross product) into an embedded store.
 func whereCorpus(t *testing.T) (*embedded.Store, Range, []whereEvent) {
 	t.Helper()
-	st, err := embedded.Open(t.TempDir(), embedded.Config{})
+	st, err := embedded.Open(t.TempDir(), embedded.Config{Retention: 30 * 24 * time.Hour}) // a day's retention would move the events of yesterday (before 02:00 UTC)
 	if err != nil {
 		t.Fatal(err)
 	}

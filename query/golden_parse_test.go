@@ -18,22 +18,34 @@ type goldenMode struct {
 	push    bool // CompileOptions.PushDown
 	rawJSON bool // the json operator parses _raw, ignoring ingest-time fields
 	fields  bool // messages are shown by their fields (eval_fields)
+	noPrune bool // all-Go reading every column (CompileOptions.noPrune)
 }
 
 func (m goldenMode) String() string {
 	if m.rawJSON {
 		return "false, parsing _raw"
 	}
+	if m.noPrune {
+		return "false, all columns"
+	}
 	return strconv.FormatBool(m.push)
 }
 
-// goldenModes are the runs of an eval: pushed down, all-Go, and for a query
-// using json also all-Go parsing _raw.
+// goldenModes are the runs of an eval: pushed down, all-Go, for a query
+// using json also all-Go parsing _raw, and for a query whose Go stages read
+// only some columns (prune.go) also all-Go reading every column.
 func goldenModes(c goldenCmd) []goldenMode {
 	fields := c.kind == "eval_fields"
 	ms := []goldenMode{{push: true, fields: fields}, {push: false, fields: fields}}
 	if strings.Contains(strings.ToLower(c.arg), "json") {
 		ms = append(ms, goldenMode{rawJSON: true, fields: fields})
+	}
+	if q, err := Parse(c.arg); err == nil {
+		if p, err := Compile(q, CompileOptions{}); err == nil {
+			if _, ok := p.pruneColumns(); ok {
+				ms = append(ms, goldenMode{noPrune: true, fields: fields})
+			}
+		}
 	}
 	return ms
 }

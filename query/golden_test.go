@@ -221,7 +221,7 @@ func goldenEval(st *embedded.Store, rng Range, text string, mode goldenMode, env
 	if err != nil {
 		return nil, err
 	}
-	p, err := Compile(q, CompileOptions{PushDown: mode.push, noIngestJSON: mode.rawJSON})
+	p, err := Compile(q, CompileOptions{PushDown: mode.push, noIngestJSON: mode.rawJSON, noPrune: mode.noPrune})
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,9 @@ type CompileOptions struct {
 	// noIngestJSON makes the json operator parse _raw even where the
 	// ingest-time JSON fields have the values (tests prove both agree).
 	noIngestJSON bool
+	// noPrune asks the engine for every column even where the Go stages
+	// read only some (prune.go; tests prove both agree).
+	noPrune bool
 }
 
 // DefaultMaxGroups is the group limit of an aggregate (Sumo's).

@@ -196,7 +196,7 @@ func (p *Plan) goMessagesLogsQL() string { return p.goMessagesLogsQLFiltered("")
 // satisfying the LogsQL filter (none when ""), which may read ingest-time
 // JSON fields.
 func (p *Plan) goMessagesLogsQLFiltered(filter string) string {
-	var copies []string
+	var copies, hidden []string
 	seen := map[string]bool{}
 	for i := p.pushed; i < p.messageSteps(); i++ {
 		u, ok := p.steps[i].impl.(ingestJSONUser)
@@ -206,16 +206,21 @@ func (p *Plan) goMessagesLogsQLFiltered(filter string) string {
 		for _, f := range u.ingestFields() {
 			if !seen[f] {
 				seen[f] = true
-				copies = append(copies, logsQLString(f)+" as "+logsQLString(hiddenJSONField(strings.TrimPrefix(f, event.JSONFieldPrefix))))
+				h := logsQLString(hiddenJSONField(strings.TrimPrefix(f, event.JSONFieldPrefix)))
+				copies = append(copies, logsQLString(f)+" as "+h)
+				hidden = append(hidden, h)
 			}
 		}
 	}
-	q := p.messagesLogsQL()
+	q := p.messagesLogsQL() + p.prefilterPipe() // where_prefilter.go
 	if filter != "" {
 		q += " | filter " + filter
 	}
 	if len(copies) > 0 {
 		q += " | copy " + strings.Join(copies, ", ")
+	}
+	if pipe := p.prunePipe(hidden); pipe != "" {
+		return q + pipe // only the columns the Go stages read (prune.go)
 	}
 	return q + " | delete " + logsQLString(event.JSONFieldPrefix+"*")
 }

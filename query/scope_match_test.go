@@ -102,7 +102,7 @@ var semanticsCases = []struct {
 
 func TestScopeSemantics(t *testing.T) {
 	dir := t.TempDir()
-	st, err := embedded.Open(dir, embedded.Config{})
+	st, err := embedded.Open(dir, embedded.Config{Retention: 30 * 24 * time.Hour}) // a day's retention would move the events of yesterday (before 02:00 UTC)
 	if err != nil {
 		t.Fatal(err)
 	}

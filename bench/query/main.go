@@ -34,6 +34,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -670,7 +671,10 @@ func (b *bench) goPipeline(n int) {
 	b.stopProfile()
 	// The newest hours holding about n events.
 	per := map[int64]int64{}
+	var perMu sync.Mutex // Query calls fn from several goroutines
 	err := b.st.Query(context.Background(), store.Query{LogsQL: `* | stats by (_time:1h) count() as n`, Start: b.ds.From.UnixNano(), End: b.ds.To.UnixNano() - 1}, func(bl *store.Block) error {
+		perMu.Lock()
+		defer perMu.Unlock()
 		tc, nc := bl.Column("_time"), bl.Column("n")
 		for i := range bl.Rows() {
 			t, err := time.Parse(time.RFC3339Nano, tc.Values[i])

@@ -1,0 +1,114 @@
+package query
+
+import (
+	"strings"
+
+	"github.com/dohyo/dohyo/event"
+)
+
+// Column pruning: an aggregate query whose stages before (and including)
+// the first aggregate run in Go never delivers whole messages, so the
+// engine need only send the columns those stages read. Reading fewer
+// columns spares the engine unpacking them and dohyo copying them into
+// store.Block and Rows (the larger part of the cost of a Go pipeline).
+//
+// The set is computed conservatively from the stages' syntax:
+//
+//   - only stages whose every read is a field named in walkFields (plus
+//     the parse source _raw when none is given) are understood: parse,
+//     parse regex, where, "<expr> as f", the aggregates (count, sum, avg,
+//     first, ..., top) and timeslice. Any other stage between the pushed
+//     part and the first aggregate (json, kv, fields, lookup, logreduce,
+//     sort, dedup, ...), which may read fields implicitly or by pattern,
+//     turns pruning off;
+//   - walkFields lists the fields a stage writes as well as those it reads,
+//     so the set is a superset of the reads;
+//   - the runtime's own fields are always kept: _time (_messageTime, the
+//     order of messages, timeslice) and the row id (ties, first/last).
+//
+// A Row field is found by its exact name (Row.Get, rowValue, the scope's
+// matchField); names in stages are canonical (lower-cased customs, the
+// event.Field* spelling of built-ins) and map to engine columns with
+// storageField, and the engine's fields pipe matches names exactly. So a
+// stored column a Go stage could read is always kept, and a column it
+// could not read (another name, or another case) is never looked at with
+// or without pruning: results are identical (TestPruneDifferential and
+// the golden files' third mode, all-Go without pruning, check it).
+
+// pruneColumns returns the engine columns the Go stages of the plan read
+// (storage names), or ok=false when the plan delivers messages or a Go
+// stage may read fields it does not name.
+func (p *Plan) pruneColumns() (cols []string, ok bool) {
+	if p.opts.noPrune || p.firstAgg < 0 || p.pushed > p.firstAgg {
+		return nil, false
+	}
+	seen := map[string]bool{}
+	add := func(name string) {
+		c := storageField(name)
+		if !seen[c] {
+			seen[c] = true
+			cols = append(cols, c)
+		}
+	}
+	add(engineTimeField)
+	add(event.FieldRowID)
+	if !p.scopePushed && p.query.Scope != nil {
+		walkExpr(p.query.Scope, func(e Expr) {
+			switch n := e.(type) {
+			case *Keyword, *Phrase:
+				add(event.FieldRaw)
+			case *FieldMatch:
+				add(n.Field)
+			}
+		})
+	}
+	for i := p.pushed; i <= p.firstAgg; i++ {
+		reads, known := stageReads(p.steps[i].stage)
+		if !known {
+			return nil, false
+		}
+		for _, r := range reads {
+			add(r)
+		}
+	}
+	return cols, true
+}
+
+// stageReads returns the fields a stage may read (and those it writes),
+// or known=false when the stage may read fields it does not name.
+func stageReads(s Stage) (names []string, known bool) {
+	switch st := s.(type) {
+	case *ParseStage:
+		if st.Field == nil {
+			names = append(names, event.FieldRaw)
+		}
+	case *RegexStage:
+		if st.Field == nil {
+			names = append(names, event.FieldRaw)
+		}
+	case *WhereStage, *AssignStage, *AggregateStage, *TopStage, *TimesliceStage:
+	default:
+		return nil, false
+	}
+	s.walkFields(func(f FieldRef) { names = append(names, f.Name) })
+	return names, true
+}
+
+// prunePipe is the fields pipe keeping the columns the Go stages read and
+// the hidden copies of ingest-time JSON fields (copies), or "".
+func (p *Plan) prunePipe(copies []string) string {
+	cols, ok := p.pruneColumns()
+	if !ok {
+		return ""
+	}
+	quoted := make([]string, 0, len(cols)+len(copies))
+	for _, c := range cols {
+		if c == engineTimeField {
+			quoted = append(quoted, c)
+			continue
+		}
+		quoted = append(quoted, logsQLString(c))
+	}
+	quoted = append(quoted, copies...)
+	return " | fields " + strings.Join(quoted, ", ")
+}
