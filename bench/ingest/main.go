@@ -126,9 +126,17 @@ func runAll(events int, bin, fsync string, duration time.Duration) {
 		10*sustainable, duration, f(over, "events_per_s"), f(over, "requests_ok"), f(over, "requests_429"), f(over, "requests_failed"), f(over, "server_peak_rss_mib"))
 }
 
+// atExit are run by check before it exits: os.Exit skips deferred calls,
+// and a dohyo server left running would keep the data folder (and any lock
+// the caller holds, such as flock's) until killed by hand.
+var atExit []func()
+
 func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		for i := len(atExit) - 1; i >= 0; i-- {
+			atExit[i]()
+		}
 		os.Exit(1)
 	}
 }
@@ -368,7 +376,9 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 	cmd.Env = append(os.Environ(), "DOHYO_BOOTSTRAP_ACCESS_KEY=bench-access:bench-access-key-0123456789")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	check(cmd.Start())
-	defer cmd.Process.Kill()
+	kill := func() { cmd.Process.Kill(); cmd.Wait() }
+	atExit = append(atExit, kill)
+	defer func() { atExit = atExit[:len(atExit)-1]; kill() }()
 	var base string
 	for deadline := time.Now().Add(time.Minute); ; {
 		if b, err := os.ReadFile(filepath.Join(dir, "server.addr")); err == nil && len(b) > 0 {
