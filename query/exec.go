@@ -258,39 +258,55 @@ func blockMessages(b *store.Block) ([]Row, error) {
 	}
 	sort.Slice(others, func(i, j int) bool { return others[i].Name < others[j].Name })
 	ridCol := b.Column(hiddenRowID)
+	// One allocation for the fields of every row of the block (each row
+	// gets exactly its own fields: cap == len), and one for the text of
+	// the times, instead of three allocations per row.
+	perRow := len(fixedMessageFields) + 2
+	total := perRow * n
+	for _, cs := range [][]*store.Column{others, hiddenJSON} {
+		for _, c := range cs {
+			for _, v := range c.Values[:n] {
+				if v != "" {
+					total++
+				}
+			}
+		}
+	}
+	fields := make([]Field, 0, total)
+	var times byteChunk
 	rows := make([]Row, n)
 	for i := range n {
 		ns, err := parseEngineTime(timeCol.Values[i])
 		if err != nil {
 			return nil, err
 		}
-		row := make(Row, 0, len(fixed)+len(others)+2+len(hiddenJSON))
+		start := len(fields)
 		for j, name := range fixedMessageFields {
 			v := ""
 			switch {
 			case name == event.FieldMessageTime:
-				v = strconv.FormatInt(time.Unix(0, ns).UnixMilli(), 10)
+				v = times.formatInt(time.Unix(0, ns).UnixMilli(), 2*(n-i))
 			case fixed[j] != nil:
 				v = fixed[j].Values[i]
 			}
-			row = append(row, Field{name, v})
+			fields = append(fields, Field{name, v})
 		}
 		for _, c := range others {
 			if v := c.Values[i]; v != "" {
-				row = append(row, Field{c.Name, v})
+				fields = append(fields, Field{c.Name, v})
 			}
 		}
 		rid := ""
 		if ridCol != nil {
 			rid = ridCol.Values[i]
 		}
-		row = append(row, Field{hiddenTimeField, strconv.FormatInt(ns, 10)}, Field{hiddenRowID, rid})
+		fields = append(fields, Field{hiddenTimeField, times.formatInt(ns, 2*(n-i))}, Field{hiddenRowID, rid})
 		for _, c := range hiddenJSON {
 			if v := c.Values[i]; v != "" {
-				row = append(row, Field{c.Name, v})
+				fields = append(fields, Field{c.Name, v})
 			}
 		}
-		rows[i] = row
+		rows[i] = Row(fields[start:len(fields):len(fields)])
 	}
 	return rows, nil
 }

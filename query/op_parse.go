@@ -416,10 +416,16 @@ func (x *extraction) source(r Row) string {
 
 // set returns row r with the outputs set to vals ("" is null).
 func (x *extraction) set(r Row, vals []string) Row {
+	return x.setIn(nil, 0, r, vals)
+}
+
+// setIn is set taking a message's new row from chunks (nil: its own
+// allocation); rest is how many more rows the caller may set.
+func (x *extraction) setIn(chunks *fieldChunks, rest int, r Row, vals []string) Row {
 	if x.rec != nil {
 		return x.rec.set(r, vals)
 	}
-	return setSortedFields(r, x.outs, x.order, vals)
+	return setSortedFieldsIn(chunks, rest, r, x.outs, x.order, vals)
 }
 
 // sortedOrder returns the indexes of names in name order.
@@ -442,6 +448,12 @@ func setMessageFieldsSorted(r Row, names, vals []string) Row {
 // message: the fixed built-in fields, the other fields sorted by name, the
 // hidden fields. order lists the indexes of names in name order.
 func setSortedFields(r Row, names []string, order []int, vals []string) Row {
+	return setSortedFieldsIn(nil, 0, r, names, order, vals)
+}
+
+// setSortedFieldsIn is setSortedFields taking the new row from chunks (nil:
+// its own allocation); rest is passed to fieldChunks.alloc.
+func setSortedFieldsIn(chunks *fieldChunks, rest int, r Row, names []string, order []int, vals []string) Row {
 	nFixed := len(fixedMessageFields)
 	if len(r) < nFixed {
 		nFixed = 0
@@ -450,7 +462,12 @@ func setSortedFields(r Row, names []string, order []int, vals []string) Row {
 	for hidden > nFixed && strings.HasPrefix(r[hidden-1].Name, event.InternalFieldPrefix) {
 		hidden--
 	}
-	out := make(Row, 0, len(r)+len(names))
+	var out Row
+	if chunks != nil {
+		out = chunks.alloc(len(r)+len(names), rest)
+	} else {
+		out = make(Row, 0, len(r)+len(names))
+	}
 	out = append(out, r[:nFixed]...)
 	i, k := nFixed, 0
 	for i < hidden || k < len(order) {
@@ -488,6 +505,9 @@ type extractOp struct {
 	next  rowSink
 	vals  []string
 	buf   []Row
+	// rows holds the new rows of one push: one chunk per few rows instead
+	// of an allocation per row.
+	rows fieldChunks
 }
 
 func newExtractOp(x *extraction, match func(string, Row, []string) bool, next rowSink) *extractOp {
@@ -496,7 +516,8 @@ func newExtractOp(x *extraction, match func(string, Row, []string) bool, next ro
 
 func (o *extractOp) push(rows []Row) error {
 	o.buf = o.buf[:0]
-	for _, r := range rows {
+	o.rows.reset()
+	for i, r := range rows {
 		clear(o.vals)
 		if !o.match(o.x.source(r), r, o.vals) {
 			if !o.x.nodrop {
@@ -504,8 +525,9 @@ func (o *extractOp) push(rows []Row) error {
 			}
 			clear(o.vals)
 		}
-		o.buf = append(o.buf, o.x.set(r, o.vals))
+		o.buf = append(o.buf, o.x.setIn(&o.rows, len(rows)-i, r, o.vals))
 	}
+	o.rows.reset()
 	if len(o.buf) == 0 {
 		return nil
 	}
