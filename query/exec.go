@@ -184,14 +184,7 @@ func checkRange(r Range) error {
 // one at a time.
 func runEngine(ctx context.Context, st store.Store, opt ExecOptions, logsql string, from, to int64, fn func(*store.Block) error) error {
 	var mu sync.Mutex
-	err := st.Query(ctx, store.Query{
-		Tenant:       opt.Tenant,
-		LogsQL:       logsql,
-		Start:        from,
-		End:          to - 1,
-		ShowInternal: true,
-		Now:          opt.Now,
-	}, func(b *store.Block) error {
+	err := st.Query(ctx, engineQuery(opt, logsql, from, to), func(b *store.Block) error {
 		mu.Lock()
 		defer mu.Unlock()
 		return fn(b)
@@ -202,15 +195,48 @@ func runEngine(ctx context.Context, st store.Store, opt ExecOptions, logsql stri
 	return err
 }
 
+// engineQuery is the store query for LogsQL over [from, to) (Unix ns).
+func engineQuery(opt ExecOptions, logsql string, from, to int64) store.Query {
+	return store.Query{
+		Tenant:       opt.Tenant,
+		LogsQL:       logsql,
+		Start:        from,
+		End:          to - 1,
+		ShowInternal: true,
+		Now:          opt.Now,
+	}
+}
+
 // runMessages streams the messages of an engine query into sink.
+//
+// When the store can hand out the engine's own block (store.TransientQuerier),
+// the rows are built from it, copying the values they use once, instead of
+// from a copy of the whole block.
 func runMessages(ctx context.Context, st store.Store, opt ExecOptions, logsql string, from, to int64, sink rowSink) error {
-	return runEngine(ctx, st, opt, logsql, from, to, func(b *store.Block) error {
-		rows, err := blockMessages(b)
-		if err != nil {
-			return err
+	push := func(own bool) func(b *store.Block) error {
+		return func(b *store.Block) error {
+			rows, err := buildMessages(b, own)
+			if err != nil {
+				return err
+			}
+			return sink.push(rows)
 		}
-		return sink.push(rows)
+	}
+	tq, ok := st.(store.TransientQuerier)
+	if !ok {
+		return runEngine(ctx, st, opt, logsql, from, to, push(false))
+	}
+	var mu sync.Mutex
+	fn := push(true)
+	err := tq.QueryTransient(ctx, engineQuery(opt, logsql, from, to), func(b *store.Block) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return fn(b)
 	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
 }
 
 // parseEngineTime parses the engine's _time text.
@@ -226,7 +252,12 @@ func parseEngineTime(s string) (int64, error) {
 }
 
 // blockMessages converts engine rows into messages.
-func blockMessages(b *store.Block) ([]Row, error) {
+func blockMessages(b *store.Block) ([]Row, error) { return buildMessages(b, false) }
+
+// buildMessages converts engine rows into messages. With own, the block's
+// names and values are only valid during the call (store.TransientQuerier)
+// and the rows get copies of the ones they use, in one allocation.
+func buildMessages(b *store.Block, own bool) ([]Row, error) {
 	n := b.Rows()
 	timeCol := b.Column(engineTimeField)
 	if timeCol == nil {
@@ -273,6 +304,39 @@ func blockMessages(b *store.Block) ([]Row, error) {
 		}
 	}
 	fields := make([]Field, 0, total)
+	var text stringChunk
+	if own {
+		size := 0
+		for _, c := range fixed {
+			if c != nil {
+				for _, v := range c.Values[:n] {
+					size += len(v)
+				}
+			}
+		}
+		for _, cs := range [][]*store.Column{others, hiddenJSON} {
+			for _, c := range cs {
+				size += len(c.Name)
+				for _, v := range c.Values[:n] {
+					size += len(v)
+				}
+			}
+		}
+		if ridCol != nil {
+			for _, v := range ridCol.Values[:n] {
+				size += len(v)
+			}
+		}
+		text.buf = make([]byte, 0, size)
+		others = ownNames(others, &text)
+		hiddenJSON = ownNames(hiddenJSON, &text)
+	}
+	str := func(s string) string {
+		if own {
+			return text.copy(s)
+		}
+		return s
+	}
 	var times byteChunk
 	rows := make([]Row, n)
 	for i := range n {
@@ -287,28 +351,38 @@ func blockMessages(b *store.Block) ([]Row, error) {
 			case name == event.FieldMessageTime:
 				v = times.formatInt(time.Unix(0, ns).UnixMilli(), 2*(n-i))
 			case fixed[j] != nil:
-				v = fixed[j].Values[i]
+				v = str(fixed[j].Values[i])
 			}
 			fields = append(fields, Field{name, v})
 		}
 		for _, c := range others {
 			if v := c.Values[i]; v != "" {
-				fields = append(fields, Field{c.Name, v})
+				fields = append(fields, Field{c.Name, str(v)})
 			}
 		}
 		rid := ""
 		if ridCol != nil {
-			rid = ridCol.Values[i]
+			rid = str(ridCol.Values[i])
 		}
 		fields = append(fields, Field{hiddenTimeField, times.formatInt(ns, 2*(n-i))}, Field{hiddenRowID, rid})
 		for _, c := range hiddenJSON {
 			if v := c.Values[i]; v != "" {
-				fields = append(fields, Field{c.Name, v})
+				fields = append(fields, Field{c.Name, str(v)})
 			}
 		}
 		rows[i] = Row(fields[start:len(fields):len(fields)])
 	}
 	return rows, nil
+}
+
+// ownNames returns cols with their names copied into text (the values are
+// left to the caller).
+func ownNames(cols []*store.Column, text *stringChunk) []*store.Column {
+	out := make([]*store.Column, len(cols))
+	for i, c := range cols {
+		out[i] = &store.Column{Name: text.copy(c.Name), Values: c.Values}
+	}
+	return out
 }
 
 func lookupFixed(storageName string) bool {

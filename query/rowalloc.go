@@ -61,3 +61,22 @@ func (c *byteChunk) formatInt(v int64, rest int) string {
 	c.buf = strconv.AppendInt(c.buf, v, 10)
 	return unsafe.String(&c.buf[start], len(c.buf)-start)
 }
+
+// stringChunk copies strings into one allocation (sized by the caller), so
+// that rows built from an engine block whose memory the engine reuses own
+// their text.
+type stringChunk struct{ buf []byte }
+
+// copy returns a copy of s held in the chunk. Like formatInt it never grows
+// the chunk in place; a string that does not fit gets its own allocation.
+func (c *stringChunk) copy(s string) string {
+	if s == "" {
+		return ""
+	}
+	if cap(c.buf)-len(c.buf) < len(s) {
+		return string([]byte(s))
+	}
+	start := len(c.buf)
+	c.buf = append(c.buf, s...)
+	return unsafe.String(&c.buf[start], len(s))
+}

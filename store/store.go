@@ -58,6 +58,16 @@ type Store interface {
 	Close() error
 }
 
+// TransientQuerier is a Store that can also run a query without copying the
+// engine's result blocks: the block handed to fn, its names and its values
+// are only valid until fn returns (the engine reuses their memory), so fn
+// must copy what it keeps. Otherwise it behaves as Query. The query package
+// uses it to build its rows straight from the engine's columns, copying the
+// values once instead of twice.
+type TransientQuerier interface {
+	QueryTransient(ctx context.Context, q Query, fn func(*Block) error) error
+}
+
 // Query is a LogsQL query over a time range.
 type Query struct {
 	Tenant uint32

@@ -76,7 +76,10 @@ type Store struct {
 	adj       store.Adjustments
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store            = (*Store)(nil)
+	_ store.TransientQuerier = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the engine's data directory.
 func Open(path string, cfg Config) (st *Store, err error) {
@@ -311,6 +314,16 @@ func (st *Store) queryContext(ctx context.Context, q store.Query) (*logstorage.Q
 
 // Query implements store.Store.
 func (st *Store) Query(ctx context.Context, q store.Query, fn func(*store.Block) error) error {
+	return st.query(ctx, q, fn, copyBlock)
+}
+
+// QueryTransient implements store.TransientQuerier: fn sees the engine's
+// own columns, valid until it returns.
+func (st *Store) QueryTransient(ctx context.Context, q store.Query, fn func(*store.Block) error) error {
+	return st.query(ctx, q, fn, viewBlock)
+}
+
+func (st *Store) query(ctx context.Context, q store.Query, fn func(*store.Block) error, block func(*logstorage.DataBlock) *store.Block) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	qctx, err := st.queryContext(ctx, q)
@@ -323,7 +336,7 @@ func (st *Store) Query(ctx context.Context, q store.Query, fn func(*store.Block)
 		if ctx.Err() != nil {
 			return
 		}
-		b := copyBlock(db)
+		b := block(db)
 		if b.Rows() == 0 {
 			return
 		}
@@ -371,6 +384,17 @@ func copyBlock(db *logstorage.DataBlock) *store.Block {
 			vals[j] = str(v)
 		}
 		b.Columns[i] = store.Column{Name: str(c.Name), Values: vals}
+	}
+	return b
+}
+
+// viewBlock wraps an engine block's columns without copying them: the
+// result is only valid until the engine's callback returns.
+func viewBlock(db *logstorage.DataBlock) *store.Block {
+	cols := db.GetColumns(false)
+	b := &store.Block{Columns: make([]store.Column, len(cols))}
+	for i, c := range cols {
+		b.Columns[i] = store.Column{Name: c.Name, Values: c.Values}
 	}
 	return b
 }
