@@ -304,9 +304,10 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 		}
 	}
 	fields := make([]Field, 0, total)
-	var text stringChunk
+	// The text of the times: 13 and 19 digits until the year 2286.
+	var text textChunk
+	size := 32 * n
 	if own {
-		size := 0
 		for _, c := range fixed {
 			if c != nil {
 				for _, v := range c.Values[:n] {
@@ -327,7 +328,9 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 				size += len(v)
 			}
 		}
-		text.buf = make([]byte, 0, size)
+	}
+	text.grow(size)
+	if own {
 		others = ownNames(others, &text)
 		hiddenJSON = ownNames(hiddenJSON, &text)
 	}
@@ -337,7 +340,6 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 		}
 		return s
 	}
-	var times byteChunk
 	rows := make([]Row, n)
 	for i := range n {
 		ns, err := parseEngineTime(timeCol.Values[i])
@@ -349,7 +351,7 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 			v := ""
 			switch {
 			case name == event.FieldMessageTime:
-				v = times.formatInt(time.Unix(0, ns).UnixMilli(), 2*(n-i))
+				v = text.formatInt(time.Unix(0, ns).UnixMilli())
 			case fixed[j] != nil:
 				v = str(fixed[j].Values[i])
 			}
@@ -364,7 +366,7 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 		if ridCol != nil {
 			rid = str(ridCol.Values[i])
 		}
-		fields = append(fields, Field{hiddenTimeField, times.formatInt(ns, 2*(n-i))}, Field{hiddenRowID, rid})
+		fields = append(fields, Field{hiddenTimeField, text.formatInt(ns)}, Field{hiddenRowID, rid})
 		for _, c := range hiddenJSON {
 			if v := c.Values[i]; v != "" {
 				fields = append(fields, Field{c.Name, str(v)})
@@ -377,7 +379,7 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 
 // ownNames returns cols with their names copied into text (the values are
 // left to the caller).
-func ownNames(cols []*store.Column, text *stringChunk) []*store.Column {
+func ownNames(cols []*store.Column, text *textChunk) []*store.Column {
 	out := make([]*store.Column, len(cols))
 	for i, c := range cols {
 		out[i] = &store.Column{Name: text.copy(c.Name), Values: c.Values}

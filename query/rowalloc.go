@@ -2,7 +2,7 @@ package query
 
 import (
 	"strconv"
-	"unsafe"
+	"strings"
 )
 
 // Row storage in chunks. Building a Row per message with its own make() was
@@ -46,37 +46,30 @@ func (c *fieldChunks) alloc(n, rest int) Row {
 	return c.buf[start : start : start+n]
 }
 
-// byteChunk holds the text of numbers formatted for one block.
-type byteChunk struct{ buf []byte }
+// textChunk holds the text of the rows built from one block: copies of the
+// engine's values and formatted numbers, in one allocation that
+// strings.Builder does not zero. Its strings stay valid and unchanged: the
+// builder only appends, and if it has to grow it copies into a new buffer
+// and leaves the old one to the strings that point into it.
+type textChunk struct{ b strings.Builder }
 
-// formatInt returns the decimal text of v, stored in the chunk. The chunk
-// never grows in place (it would move the bytes earlier strings point to):
-// when it is full a new one is allocated.
-func (c *byteChunk) formatInt(v int64, rest int) string {
-	const maxLen = 20 // -9223372036854775808
-	if cap(c.buf)-len(c.buf) < maxLen {
-		c.buf = make([]byte, 0, maxLen*max(min(rest, 4096), 1))
-	}
-	start := len(c.buf)
-	c.buf = strconv.AppendInt(c.buf, v, 10)
-	return unsafe.String(&c.buf[start], len(c.buf)-start)
-}
+// grow makes room for n more bytes.
+func (c *textChunk) grow(n int) { c.b.Grow(n) }
 
-// stringChunk copies strings into one allocation (sized by the caller), so
-// that rows built from an engine block whose memory the engine reuses own
-// their text.
-type stringChunk struct{ buf []byte }
-
-// copy returns a copy of s held in the chunk. Like formatInt it never grows
-// the chunk in place; a string that does not fit gets its own allocation.
-func (c *stringChunk) copy(s string) string {
+// copy returns a copy of s held in the chunk.
+func (c *textChunk) copy(s string) string {
 	if s == "" {
 		return ""
 	}
-	if cap(c.buf)-len(c.buf) < len(s) {
-		return string([]byte(s))
-	}
-	start := len(c.buf)
-	c.buf = append(c.buf, s...)
-	return unsafe.String(&c.buf[start], len(s))
+	start := c.b.Len()
+	c.b.WriteString(s)
+	return c.b.String()[start:]
+}
+
+// formatInt returns the decimal text of v, held in the chunk.
+func (c *textChunk) formatInt(v int64) string {
+	var d [20]byte // -9223372036854775808
+	start := c.b.Len()
+	c.b.Write(strconv.AppendInt(d[:0], v, 10))
+	return c.b.String()[start:]
 }
