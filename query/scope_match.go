@@ -402,7 +402,53 @@ func (vp valuePattern) matchValue(v string) bool {
 	if vp.empty() {
 		return false
 	}
+	if isASCII(v) {
+		// Without copying v: lowerText of ASCII text lowers each byte and
+		// its runes are its bytes.
+		return globASCII(vp.pat, v)
+	}
 	return globRunes(vp.pat, []rune(lowerText(v)))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// globASCII is globRunes over the lower-cased bytes of ASCII text s.
+func globASCII(pat []patElem, s string) bool {
+	p, i := 0, 0
+	starP, starI := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pat) && pat[p].star:
+			starP, starI = p, i
+			p++
+		case p < len(pat) && (pat[p].any || pat[p].r == rune(lowerASCII(s[i]))):
+			p++
+			i++
+		case starP >= 0:
+			starI++
+			p, i = starP+1, starI
+		default:
+			return false
+		}
+	}
+	for p < len(pat) && pat[p].star {
+		p++
+	}
+	return p == len(pat)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // globRunes matches a star/any/literal pattern against the whole of s, with

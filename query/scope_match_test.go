@@ -3,8 +3,10 @@ package query
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode"
@@ -240,4 +242,29 @@ func FuzzScopeSemantics(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGlobASCIIEqualsRunes: the byte matcher for ASCII values gives the
+// rune matcher's answer on the lower-cased runes.
+func TestGlobASCIIEqualsRunes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alpha := "aAbB/-*?é"
+	word := func(n int, set string) string {
+		rs := []rune(set)
+		var b strings.Builder
+		for range rng.IntN(n) {
+			b.WriteRune(rs[rng.IntN(len(rs))])
+		}
+		return b.String()
+	}
+	for range 20000 {
+		vp := compileValuePattern(word(6, alpha), rng.IntN(2) == 0)
+		v := word(8, "aAbBzZ/-*?")
+		if v == "" {
+			continue
+		}
+		if got, want := vp.matchValue(v), !vp.empty() && globRunes(vp.pat, []rune(lowerText(v))); got != want {
+			t.Fatalf("pattern %+v on %q: byte matcher %v, rune matcher %v", vp.pat, v, got, want)
+		}
+	}
 }
