@@ -304,9 +304,9 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 		}
 	}
 	fields := make([]Field, 0, total)
-	// The text of the times: 13 and 19 digits until the year 2286.
+	// The text of the times: 19 digits until the year 2286.
 	var text textChunk
-	size := 32 * n
+	size := 20 * n
 	if own {
 		for _, c := range fixed {
 			if c != nil {
@@ -347,11 +347,18 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 			return nil, err
 		}
 		start := len(fields)
+		nsText := text.formatInt(ns)
 		for j, name := range fixedMessageFields {
 			v := ""
 			switch {
 			case name == event.FieldMessageTime:
-				v = text.formatInt(time.Unix(0, ns).UnixMilli())
+				if ns >= 1e6 {
+					// The milliseconds are the nanoseconds' text without
+					// its last 6 digits.
+					v = nsText[:len(nsText)-6]
+				} else {
+					v = text.formatInt(time.Unix(0, ns).UnixMilli())
+				}
 			case fixed[j] != nil:
 				v = str(fixed[j].Values[i])
 			}
@@ -366,7 +373,7 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 		if ridCol != nil {
 			rid = str(ridCol.Values[i])
 		}
-		fields = append(fields, Field{hiddenTimeField, text.formatInt(ns)}, Field{hiddenRowID, rid})
+		fields = append(fields, Field{hiddenTimeField, nsText}, Field{hiddenRowID, rid})
 		for _, c := range hiddenJSON {
 			if v := c.Values[i]; v != "" {
 				fields = append(fields, Field{c.Name, str(v)})
