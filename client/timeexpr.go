@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dohyo/dohyo/internal/units"
 )
 
 // ParseTime reads a time as users type it on the command line:
@@ -90,47 +92,8 @@ func parseRelative(s string) (time.Duration, error) {
 		sign = 1
 		s = s[1:]
 	}
-	if s == "" {
-		return 0, fmt.Errorf("missing offset after the sign")
-	}
-	var total time.Duration
-	for s != "" {
-		i := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == 0 {
-			return 0, fmt.Errorf("expected a number at %q", s)
-		}
-		n, err := strconv.ParseInt(s[:i], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("number %q: %w", s[:i], err)
-		}
-		if i == len(s) {
-			return 0, fmt.Errorf("number %d has no unit (s, m, h, d or w)", n)
-		}
-		var unit time.Duration
-		switch s[i] {
-		case 's':
-			unit = time.Second
-		case 'm':
-			unit = time.Minute
-		case 'h':
-			unit = time.Hour
-		case 'd':
-			unit = 24 * time.Hour
-		case 'w':
-			unit = 7 * 24 * time.Hour
-		default:
-			return 0, fmt.Errorf("unknown unit %q (want s, m, h, d or w)", s[i:i+1])
-		}
-		if n > int64(100*365*24*time.Hour/unit) {
-			return 0, fmt.Errorf("offset %d%c is too large", n, s[i])
-		}
-		total += time.Duration(n) * unit
-		s = s[i+1:]
-	}
-	return sign * total, nil
+	d, err := units.ParseOffset(s)
+	return sign * d, err
 }
 
 func isDigits(s string) bool {

@@ -38,3 +38,19 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestParseOffset(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"15m": 15 * time.Minute, "1h30m": 90 * time.Minute, "7d": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "45s": 45 * time.Second,
+	} {
+		got, err := ParseOffset(in)
+		if err != nil || got != want {
+			t.Errorf("ParseOffset(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "m", "15", "15x", "1.5h", "-15m", "99999999w", "99999999999999999999s"} {
+		if _, err := ParseOffset(bad); err == nil {
+			t.Errorf("ParseOffset(%q) succeeded", bad)
+		}
+	}
+}
