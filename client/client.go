@@ -185,7 +185,14 @@ func parseErrorBody(status int, body []byte) *APIError {
 // maxResponseBytes bounds how much of an answer the client reads.
 const maxResponseBytes = 512 << 20
 
-// do sends one API request. in, when not nil, is sent as the JSON body; out,
+// rawBody is a request body do sends as it is (a file upload), not as JSON.
+type rawBody struct {
+	r           io.Reader
+	contentType string
+}
+
+// do sends one API request. in, when not nil, is sent as the JSON body (a
+// rawBody as it is); out,
 // when not nil, receives the JSON answer. Answers other than want become an
 // *APIError.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any, want ...int) error {
@@ -195,12 +202,17 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		u.RawQuery = query.Encode()
 	}
 	var body io.Reader
-	if in != nil {
+	contentType := ""
+	switch in := in.(type) {
+	case nil:
+	case rawBody:
+		body, contentType = in.r, in.contentType
+	default:
 		b, err := json.Marshal(in)
 		if err != nil {
 			return fmt.Errorf("%s %s: encode request: %w", method, path, err)
 		}
-		body = bytes.NewReader(b)
+		body, contentType = bytes.NewReader(b), "application/json"
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
@@ -208,8 +220,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	req.SetBasicAuth(c.accessID, c.accessKey)
 	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)

@@ -2,13 +2,11 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // LookupField is a column of a lookup table.
@@ -93,36 +91,10 @@ func (c *Client) DeleteLookup(ctx context.Context, id string) error {
 // its rows replace the table's, or are merged by primary key when merge is
 // set.
 func (c *Client) UploadLookupCSV(ctx context.Context, id string, csv io.Reader, merge bool) (*LookupUpload, error) {
-	u := *c.base
-	u.Path = strings.TrimRight(c.base.Path, "/") + "/api/v1/lookups/" + url.PathEscape(id) + "/csv"
-	u.RawQuery = url.Values{"merge": {strconv.FormatBool(merge)}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), csv)
-	if err != nil {
-		return nil, err
-	}
-	req.SetBasicAuth(c.accessID, c.accessKey)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", "text/csv")
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("upload lookup table %s: %w", id, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, fmt.Errorf("upload lookup table %s: read answer: %w", id, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		ae := parseErrorBody(resp.StatusCode, data)
-		ae.Method, ae.Path = http.MethodPut, u.Path
-		return nil, fmt.Errorf("upload lookup table %s: %w", id, ae)
-	}
 	var out LookupUpload
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("upload lookup table %s: decode answer: %w", id, err)
+	query := url.Values{"merge": {strconv.FormatBool(merge)}}
+	if err := c.do(ctx, http.MethodPut, "/api/v1/lookups/"+url.PathEscape(id)+"/csv", query, rawBody{csv, "text/csv"}, &out, http.StatusOK); err != nil {
+		return nil, fmt.Errorf("upload lookup table %s: %w", id, err)
 	}
 	return &out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -297,42 +296,17 @@ type ThreatUpload struct {
 // UploadThreatList replaces (or creates) the threat list named name with
 // a CSV file or a STIX 2.1 bundle.
 func (c *Client) UploadThreatList(ctx context.Context, name string, data []byte, description string) (*ThreatUpload, error) {
-	u := *c.base
-	u.Path = strings.TrimRight(c.base.Path, "/") + "/api/v1/threatintel/" + url.PathEscape(name)
+	var query url.Values
 	if description != "" {
-		u.RawQuery = url.Values{"description": {description}}.Encode()
+		query = url.Values{"description": {description}}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	req.SetBasicAuth(c.accessID, c.accessKey)
-	req.Header.Set("Accept", "application/json")
 	ct := "text/csv"
 	if t := bytes.TrimLeft(data, " \t\r\n\xef\xbb\xbf"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
 		ct = "application/json"
 	}
-	req.Header.Set("Content-Type", ct)
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("upload threat list %s: %w", name, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, fmt.Errorf("upload threat list %s: read answer: %w", name, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		ae := parseErrorBody(resp.StatusCode, body)
-		ae.Method, ae.Path = http.MethodPut, u.Path
-		return nil, fmt.Errorf("upload threat list %s: %w", name, ae)
-	}
 	var out ThreatUpload
-	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, fmt.Errorf("upload threat list %s: bad answer: %w", name, err)
+	if err := c.do(ctx, http.MethodPut, "/api/v1/threatintel/"+url.PathEscape(name), query, rawBody{bytes.NewReader(data), ct}, &out, http.StatusOK); err != nil {
+		return nil, fmt.Errorf("upload threat list %s: %w", name, err)
 	}
 	return &out, nil
 }
