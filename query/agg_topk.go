@@ -21,12 +21,10 @@ func (p *parser) parseTopk(call *AggCall) *Error {
 	}
 	p.advance()
 	t := p.tok
-	n, err := p.parseTopN("topk", "write topk(10, count) by <field>")
-	if err != nil {
+	if _, err := p.parseTopN("topk", "write topk(10, count) by <field>"); err != nil {
 		return err
 	}
 	call.Params = []*NumberLit{numberLit(t)}
-	_ = n
 	if p.tok.typ != tokComma {
 		return p.fail(`expected "," and an aggregate after topk(%s`, t.text)
 	}
