@@ -113,7 +113,13 @@ func (s *Service) dispatch(ctx context.Context, wg *sync.WaitGroup) error {
 		}
 		sp, err := decodeSpec(rec)
 		if err != nil {
-			s.log.Error("monitors: bad stored definition", "id", rec.ID, "err", err)
+			s.mu.Lock()
+			logged := s.badSpecs[rec.ID] == rec.Spec
+			s.badSpecs[rec.ID] = rec.Spec
+			s.mu.Unlock()
+			if !logged {
+				s.log.Error("monitors: bad stored definition; the monitor is not evaluated until it is fixed", "id", rec.ID, "err", err)
+			}
 			continue
 		}
 		if nextDue(sp, rec, now, s.cfg.ErrorRetry).After(now) {

@@ -634,3 +634,28 @@ func TestDeleteMonitor(t *testing.T) {
 		t.Errorf("deleting a deleted app monitor: %v", err)
 	}
 }
+
+// A stored definition the scheduler cannot decode is not evaluated, and is
+// logged once rather than on every tick; a new definition is logged again.
+func TestBadStoredDefinitionLoggedOnce(t *testing.T) {
+	ctx := context.Background()
+	cat := testCatalog(t)
+	var logs strings.Builder
+	r := &fakeRunner{}
+	s := New(Config{Catalog: cat, Runner: r, Clock: NewFakeClock(t0), Logger: slog.New(slog.NewTextHandler(&logs, nil)), MaxCatchUp: 10})
+	rec := &catalog.MonitorRecord{Name: "broken", Spec: `{"query": 5}`, Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+	if err := cat.CreateMonitor(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := s.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "bad stored definition"); n != 1 {
+		t.Errorf("logged %d times, want once:\n%s", n, logs.String())
+	}
+	if len(r.calls) != 0 {
+		t.Errorf("the broken monitor was evaluated %d times", len(r.calls))
+	}
+}

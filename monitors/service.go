@@ -67,6 +67,9 @@ type Service struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool
+	// badSpecs are the stored definitions the scheduler could not decode,
+	// by monitor id: each is logged once, not on every tick.
+	badSpecs map[string]string
 	sem      chan struct{}
 	wake     chan struct{} // the scheduler loop: a monitor changed
 	notify   chan struct{} // the notifier loop: notifications queued
@@ -112,7 +115,7 @@ func New(cfg Config) *Service {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	return &Service{cfg: cfg, cat: cfg.Catalog, clock: cfg.Clock, log: cfg.Logger,
-		inflight: map[string]bool{}, sem: make(chan struct{}, cfg.Concurrency),
+		inflight: map[string]bool{}, badSpecs: map[string]string{}, sem: make(chan struct{}, cfg.Concurrency),
 		wake: make(chan struct{}, 1), notify: make(chan struct{}, 1)}
 }
 
