@@ -3,7 +3,6 @@ package query
 import (
 	"math"
 	"math/big"
-	"math/bits"
 	"sort"
 	"strconv"
 
@@ -142,9 +141,15 @@ func (f *sumFn) engine() (aggEngine, bool) {
 		return aggEngine{}, false
 	}
 	q := logsQLString(storageField(f.field))
-	re := nonEmpty(q)
 	return aggEngine{
-		parts: []string{"sum(" + q + ")", "count(" + q + ")", "min(" + q + ") if (" + re + ")", "max(" + q + ") if (" + re + ")"},
+		// The non-negative and the negative values summed apart: each
+		// sum is then monotonic, exact when it stays below 2^53 in
+		// magnitude (mergeEngine). A substring test sorts the values
+		// (every value satisfying numericCond is a plain integer, or a
+		// uint column the regexp cannot see, never negative); min and
+		// max bounds instead cost two number parses per row more
+		// (bench/query -try).
+		parts: []string{"sum(" + q + ") if (!" + q + `:~"-")`, "sum(" + q + ") if (" + q + `:~"-")`, "count(" + q + ")"},
 		cond:  numericCond(f.field),
 	}, true
 }
@@ -177,39 +182,35 @@ func (a *sumAcc) appendResult(_ *runContext, dst []string) []string {
 	return append(dst, FormatNumber(a.s.round()/float64(a.n)))
 }
 
-// mergeEngine adds the engine's sum of plain integers (parts: sum, count,
-// min, max), after checking that the engine summed them exactly.
+// mergeEngine adds the engine's sums of plain integers (parts: the sum of
+// the non-negative values, the sum of the negative ones, the count), after
+// checking that the engine summed them exactly. The engine adds float64s;
+// integers of the same sign whose exact running sum stays below 2^53 in
+// magnitude add exactly, and a running sum reaching 2^53 rounds to at
+// least 2^53 and stays there (rounding is monotonic), so a sum below 2^53
+// in magnitude is exact.
 func (a *sumAcc) mergeEngine(vals []string, _ bool) error {
-	n, err := engineInt(vals[1])
+	n, err := engineInt(vals[2])
 	if err != nil || n == 0 {
 		return err
 	}
-	lo, err1 := engineInt(vals[2])
-	hi, err2 := engineInt(vals[3])
-	if err1 != nil || err2 != nil {
-		return errInexactPush
+	for k, v := range vals[:2] {
+		if v == "NaN" {
+			continue // no value of that sign
+		}
+		s, ok := ParseNumber(v)
+		if !ok {
+			return errInexactPush
+		}
+		f := s.f
+		wrongSign := k == 0 && f < 0 || k == 1 && f > 0
+		if wrongSign || f != math.Trunc(f) || math.Abs(f) >= 1<<53 {
+			return errInexactPush
+		}
+		a.s.add(IntValue(int64(f)))
 	}
-	m := max(absInt(lo), absInt(hi))
-	if hiBits, loBits := bits.Mul64(uint64(n), uint64(m)); hiBits != 0 || loBits >= 1<<53 {
-		return errInexactPush
-	}
-	s, ok := ParseNumber(vals[0])
-	if !ok || !s.isInt && (s.f != math.Trunc(s.f) || math.Abs(s.f) >= 1<<53) {
-		return errInexactPush
-	}
-	if !s.isInt {
-		s = IntValue(int64(s.f))
-	}
-	a.s.add(s)
 	a.n += n
 	return nil
-}
-
-func absInt(i int64) int64 {
-	if i < 0 {
-		return -i
-	}
-	return i
 }
 
 // ---- min, max ----
