@@ -130,7 +130,10 @@ func canonicalCond(f string) string {
 
 // engineCond is the conjunction of the functions' conditions (and of the
 // by-field's, when the stage groups by one field).
-func (a *aggImpl) engineCond() string {
+func (a *aggImpl) engineCond() string { return joinConds(a.engineConds()) }
+
+// engineConds are the conditions engineCond joins.
+func (a *aggImpl) engineConds() []string {
 	var conds []string
 	seen := map[string]bool{}
 	if len(a.keys) == 1 && a.keys[0].virtual == nil && a.keys[0].name != event.FieldMessageTime && !a.verbatimKey() {
@@ -145,12 +148,19 @@ func (a *aggImpl) engineCond() string {
 			conds = append(conds, e.cond)
 		}
 	}
+	return conds
+}
+
+// joinConds is the conjunction of LogsQL conditions.
+func joinConds(conds []string) string {
+	out := make([]string, len(conds))
 	for i, c := range conds {
+		out[i] = c
 		if !strings.HasPrefix(c, "(") {
-			conds[i] = "(" + c + ")"
+			out[i] = "(" + c + ")"
 		}
 	}
-	return strings.Join(conds, " ")
+	return strings.Join(out, " ")
 }
 
 // verbatimKeyColumn is a column no row has: grouping by it besides a
@@ -312,7 +322,7 @@ func (p *Plan) runPushedAggregate(ctx context.Context, st store.Store, opt ExecO
 		// A DST change in the range: the timeslice and everything
 		// after it run in Go.
 		d := *p
-		d.pushed = unfused
+		d.pushed = p.unguarded(unfused)
 		if d.cond != nil && d.cond.split {
 			d.pushed = min(d.pushed, d.cond.first)
 			d.cond = nil
@@ -320,7 +330,7 @@ func (p *Plan) runPushedAggregate(ctx context.Context, st store.Store, opt ExecO
 		return d.runGoAggregate(ctx, st, opt, coll, stats)
 	}
 	start, end := opt.Range.Start.UnixNano(), opt.Range.End.UnixNano()
-	g := a.engineCond()
+	g := p.aggCond(a) // with the guarded wheres' (where_guard.go)
 	failC := p.cond != nil && p.cond.split
 	msgs := p.messagesLogsQL()
 	after := p.buildChain(coll, len(p.steps), nil, opt.run)
@@ -370,6 +380,7 @@ func (p *Plan) runPushedAggregate(ctx context.Context, st store.Store, opt ExecO
 		if vs := p.virtualSteps(p.firstAgg); len(vs) > 0 {
 			d.pushed = vs[0]
 		}
+		d.pushed = p.unguarded(d.pushed)
 		if d.cond != nil && d.cond.split {
 			d.pushed = min(d.pushed, d.cond.first)
 			d.cond = nil
@@ -381,13 +392,17 @@ func (p *Plan) runPushedAggregate(ctx context.Context, st store.Store, opt ExecO
 	}
 	stats.MessagesMatched += merged
 	if failG {
-		// The rows failing G, from the engine's pipes into the Go
-		// aggregate (computing the fused timeslices first).
+		// The rows failing G, from the engine's pipes through the
+		// guarded wheres, exact in Go, into the Go aggregate (computing
+		// the fused timeslices first).
 		var head rowSink = &countingOp{n: &stats.MessagesMatched, next: op}
+		for _, i := range reverse(p.guardSteps()) {
+			head = newStageOperator(p.steps[i].impl, head, opt.run)
+		}
 		for _, i := range reverse(p.virtualSteps(p.firstAgg)) {
 			head = newStageOperator(p.steps[i].impl, head, opt.run)
 		}
-		gq := msgs + " | filter not (" + g + ")" + a.goFieldsPipe()
+		gq := msgs + " | filter not (" + g + ")" + p.goFieldsPipe(a)
 		if err := runMessages(ctx, st, opt, gq, start, end, head); err != nil {
 			return err
 		}
@@ -423,10 +438,10 @@ func reverse(xs []int) []int {
 	return out
 }
 
-// goFieldsPipe keeps only the fields the Go aggregate reads (the engine
-// then sends little): the keys, the arguments (plain fields, since the
-// stage is pushable) and what orders messages.
-func (a *aggImpl) goFieldsPipe() string {
+// goFieldsPipe keeps only the fields the Go aggregate and the guarded
+// wheres read (the engine then sends little): the keys, the arguments
+// (plain fields, since the stage is pushable) and what orders messages.
+func (p *Plan) goFieldsPipe(a *aggImpl) string {
 	fields := []string{engineTimeField, logsQLString(event.FieldRowID)}
 	seen := map[string]bool{}
 	add := func(name string) {
@@ -443,6 +458,11 @@ func (a *aggImpl) goFieldsPipe() string {
 	}
 	for _, f := range a.fieldsRead {
 		add(f)
+	}
+	if p.guarding() {
+		for _, f := range p.guard.fields {
+			add(f)
+		}
 	}
 	return " | fields " + strings.Join(fields, ", ")
 }
@@ -497,20 +517,22 @@ func (o *aggOp) mergeBlock(b *store.Block, ep *enginePlan, split bool) (int64, i
 			}
 			keys[k] = v
 		}
-		g, err := o.groupOf(keys)
-		if err != nil {
-			return inputs, fails, err
-		}
 		if failCol != nil && failCol.Values[i] != "0" {
 			// Rows of this group fail G: the run discards these
 			// results and splits, and the partial values need not be
-			// readable (min and max of a non-numeric value).
+			// readable (min and max of a non-numeric value). The
+			// group is not made: only rows a guarded where drops may
+			// have made it (where_guard.go).
 			k, err := engineInt(failCol.Values[i])
 			if err != nil {
 				return inputs, fails, err
 			}
 			fails += k
 			continue
+		}
+		g, err := o.groupOf(keys)
+		if err != nil {
+			return inputs, fails, err
 		}
 		for f, cols := range partCols {
 			vals = vals[:0]
@@ -554,11 +576,16 @@ func (a *aggImpl) explainSplit(p *Plan) string {
 	for _, i := range p.virtualSteps(p.firstAgg) {
 		fmt.Fprintf(&b, "zone:    %s: in the stats by-list when the time zone's offset is fixed over the range, else it and the stages after it run in Go\n", p.steps[i].impl.explain())
 	}
-	if g := a.engineCond(); g != "" {
+	if g := p.aggCond(a); g != "" {
 		ep := a.statsPipe(true, nil, rowsCounterColumn, "")
+		var ops []string
+		for _, i := range p.guardSteps() {
+			ops = append(ops, p.steps[i].impl.explain())
+		}
+		ops = append(ops, a.text)
 		fmt.Fprintf(&b, "split:   when a row fails %s (the engine's query above also counts them: count() if (not (...))), instead:\n", g)
 		fmt.Fprintf(&b, "           engine: %s | filter %s | %s\n", msgs, g, ep.pipe)
-		fmt.Fprintf(&b, "           go:     %s | filter not (%s)%s -> %s\n", msgs, g, a.goFieldsPipe(), a.text)
+		fmt.Fprintf(&b, "           go:     %s | filter not (%s)%s -> %s\n", msgs, g, p.goFieldsPipe(a), strings.Join(ops, " -> "))
 		b.WriteString("           merged group by group\n")
 	}
 	if p.cond != nil && p.cond.split {

@@ -797,6 +797,9 @@ func (p *Plan) executeAggregate(ctx context.Context, st store.Store, opt ExecOpt
 	start, end := opt.Range.Start.UnixNano(), opt.Range.End.UnixNano()
 	var stats Stats
 	coll := &recordCollector{}
+	if g := p.guardedPlan(); g != nil {
+		p = g // the numeric wheres in front of the aggregate in the engine (where_guard.go)
+	}
 	if a, ok := p.pushedAggregate(); ok {
 		// Conditions, split and merge: agg_pushdown.go.
 		if err := p.runPushedAggregate(ctx, st, opt, a, coll, &stats); err != nil {

@@ -661,7 +661,7 @@ func (a *aggImpl) fuseTimeslice(c *compiler, read map[string]bool) {
 			if j == at {
 				continue
 			}
-			if _, pushable := d.impl.logsQL(""); !pushable {
+			if _, pushable := d.impl.logsQL(""); !pushable && !guardableWhere(d.stage) {
 				cp, isCond := d.impl.(condPusher)
 				if !isCond {
 					ok = false

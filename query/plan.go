@@ -176,6 +176,10 @@ type Plan struct {
 	// engine only on rows satisfying a condition, checked at run time
 	// (pushdown_cond.go).
 	cond *condPlan
+	// guard, when not nil, says that the numeric wheres from steps[pushed]
+	// to the first aggregate can run in the engine in front of it, their
+	// exactness checked by the aggregate's query (where_guard.go).
+	guard *whereGuard
 }
 
 // rowsCounterColumn is the hidden column a pushed aggregate adds to count
@@ -236,6 +240,7 @@ func compile(q *Query, opts CompileOptions) (*Plan, *Error) {
 				break
 			}
 		}
+		p.planGuard() // where_guard.go
 	}
 	return p, nil
 }
@@ -332,6 +337,9 @@ func (p *Plan) messagesLogsQL() string { return p.engineFilter() + p.messagePipe
 func (p *Plan) aggregateLogsQL() string {
 	impl := p.steps[p.firstAgg].impl.(aggregateImpl)
 	pipe, _ := impl.logsQL(rowsCounterColumn)
+	if a, ok := impl.(*aggImpl); ok && p.guarding() {
+		pipe = a.statsPipe(false, nil, rowsCounterColumn, p.aggCond(a)).pipe
+	}
 	return p.messagesLogsQL() + " | " + pipe + " | limit " + strconv.Itoa(impl.groupLimit()+1)
 }
 
@@ -343,6 +351,9 @@ var sortPipe = fmt.Sprintf(" | sort by (_time desc, %q desc)", event.FieldRowID)
 func (p *Plan) Explain() string {
 	if p.cond != nil && !p.cond.decided {
 		return p.explainConditional()
+	}
+	if g := p.guardedPlan(); g != nil {
+		return g.Explain()
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "query:   %s\n", p.query.String())

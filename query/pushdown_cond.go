@@ -104,6 +104,9 @@ func (p *Plan) pushConditionally(i int) bool {
 
 // pushedPipe is the LogsQL of pushed step i.
 func (p *Plan) pushedPipe(i int) string {
+	if pipe, ok := p.guardedPipe(i); ok {
+		return pipe // where_guard.go
+	}
 	if p.cond != nil {
 		for k, j := range p.cond.steps {
 			if j == i {

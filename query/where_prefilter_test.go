@@ -31,12 +31,16 @@ var prefilterValues = map[string][]string{
 // (where_prefilter.go): each query runs pushed down (with the prefilter)
 // and all-Go over stored and extracted values of every kind, which must
 // agree, and the prefilter must be in the pushed plan.
-func TestWherePrefilterDifferential(t *testing.T) {
+// prefilterStore stores one event per value of prefilterValues (the value
+// as field v and in _raw as "v=<value>;") and returns the store, the range
+// holding them and their number.
+func prefilterStore(t *testing.T) (*embedded.Store, Range, int) {
+	t.Helper()
 	st, err := embedded.Open(t.TempDir(), embedded.Config{Retention: 30 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	base := time.Now().Add(-time.Hour).Truncate(time.Second)
 	var seq uint64
 	n := 0
@@ -61,7 +65,11 @@ func TestWherePrefilterDifferential(t *testing.T) {
 		}
 	}
 	st.Flush()
-	rng := Range{Start: base.Add(-time.Minute), End: base.Add(time.Hour)}
+	return st, Range{Start: base.Add(-time.Minute), End: base.Add(time.Hour)}, n
+}
+
+func TestWherePrefilterDifferential(t *testing.T) {
+	st, rng, n := prefilterStore(t)
 
 	var queries []string
 	for _, cond := range []string{
