@@ -317,7 +317,11 @@ func (p *Plan) bindTimeslices(x *runContext) (map[*timesliceImpl]sliceBinding, i
 // engine's partial groups, the Go streams of a split, the merge and the
 // stages after the aggregate, whose records it collects into coll.
 func (p *Plan) runPushedAggregate(ctx context.Context, st store.Store, opt ExecOptions, a *aggImpl, coll *recordCollector, stats *Stats) error {
+	optimistic := p.cond != nil && p.cond.optimistic
 	binds, unfused, ok := p.bindTimeslices(opt.run)
+	if !ok && optimistic {
+		return errConditionFails
+	}
 	if !ok {
 		// A DST change in the range: the timeslice and everything
 		// after it run in Go.
@@ -367,12 +371,18 @@ func (p *Plan) runPushedAggregate(ctx context.Context, st store.Store, opt ExecO
 		// One query when every row satisfies G (the common case); its
 		// count of failing rows says whether to split.
 		if err = partial(false, false, true); err == nil && failing > 0 {
+			if optimistic {
+				return errConditionFails // pushdown_cond.go
+			}
 			failG = true
 			err = partial(true, true, false)
 		}
 	default:
 		failG = true
 		err = partial(true, true, false)
+	}
+	if errors.Is(err, errInexactPush) && optimistic {
+		return errConditionFails
 	}
 	if errors.Is(err, errInexactPush) {
 		d := *p
@@ -575,6 +585,10 @@ func (a *aggImpl) explainSplit(p *Plan) string {
 	msgs := p.messagesLogsQL()
 	for _, i := range p.virtualSteps(p.firstAgg) {
 		fmt.Fprintf(&b, "zone:    %s: in the stats by-list when the time zone's offset is fixed over the range, else it and the stages after it run in Go\n", p.steps[i].impl.explain())
+	}
+	if p.cond != nil && p.cond.optimistic {
+		fmt.Fprintf(&b, "check:   when a row fails %s (the engine's query above counts them), the run starts again as below\n", p.aggCond(a))
+		return b.String()
 	}
 	if g := p.aggCond(a); g != "" {
 		ep := a.statsPipe(true, nil, rowsCounterColumn, "")

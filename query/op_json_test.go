@@ -546,9 +546,12 @@ func TestJSONExplain(t *testing.T) {
 	}
 	ex := p.Explain()
 	for _, want := range []string{
-		`condition: every message has "_json.eventName":*   (checked before running: {_sourceCategory=~`,
+		`condition: every message has "_json.eventName":*   (counted by the aggregate's query of the first plan; when some message fails it or G, checked: {_sourceCategory=~`,
 		`| filter not ("_json.eventName":*) | limit 1 | fields _time)`,
-		"when it holds:\n",
+		// First, one query: no filter, the rows lacking the field counted.
+		"first:\n",
+		`| copy "_json.eventName" as "eventname" | stats by ("eventname", "_dohyo.verbatim") count() as "_count", count() as "_dohyo.rows", count() if (not (("_json.eventName":*))) as "_dohyo.fail" | limit 10001`,
+		"when the check holds:\n",
 		`| filter "_json.eventName":* | copy "_json.eventName" as "eventname" | stats by ("eventname", "_dohyo.verbatim") count() as "_count", count() as "_dohyo.rows" | limit 10001`,
 		"otherwise:\n",
 		`| copy "_json.eventName" as "_dohyo.json.eventName" | delete "_json.*"`,

@@ -337,7 +337,9 @@ func (p *Plan) messagesLogsQL() string { return p.engineFilter() + p.messagePipe
 func (p *Plan) aggregateLogsQL() string {
 	impl := p.steps[p.firstAgg].impl.(aggregateImpl)
 	pipe, _ := impl.logsQL(rowsCounterColumn)
-	if a, ok := impl.(*aggImpl); ok && p.guarding() {
+	if a, ok := impl.(*aggImpl); ok {
+		// With the conditions the run counts (guarded wheres, unchecked
+		// conditional stages).
 		pipe = a.statsPipe(false, nil, rowsCounterColumn, p.aggCond(a)).pipe
 	}
 	return p.messagesLogsQL() + " | " + pipe + " | limit " + strconv.Itoa(impl.groupLimit()+1)

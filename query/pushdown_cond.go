@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -80,6 +81,11 @@ type condPlan struct {
 	// aggregate after the steps runs on the others while Go computes it
 	// over the failing rows, the results merged (agg_pushdown.go).
 	split bool
+	// optimistic is set on the plan that runs without the check: the
+	// conditional steps' pipes leave their filters out and the pushed
+	// aggregate counts the rows failing the conditions with those failing
+	// its own (optimisticPlan).
+	optimistic bool
 }
 
 // pushConditionally adds step i to the pushed steps when it can be pushed
@@ -111,6 +117,9 @@ func (p *Plan) pushedPipe(i int) string {
 		for k, j := range p.cond.steps {
 			if j == i {
 				_, pipe, _ := p.steps[i].impl.(condPusher).condLogsQL()
+				if p.cond.optimistic {
+					return pipe
+				}
 				return "filter " + p.cond.conds[k] + " | " + pipe
 			}
 		}
@@ -170,6 +179,41 @@ func (p *Plan) decideConditional(ctx context.Context, st store.Store, opt ExecOp
 	c.decided = true
 	d.cond = &c
 	return &d, nil
+}
+
+// errConditionFails ends the run of an optimistic plan when some row fails
+// a condition (or the aggregate leaves the engine): the run starts again
+// with the check.
+var errConditionFails = errors.New("some rows fail the conditions of the pushed stages")
+
+// optimisticPlan is the plan running without the check of the conditions,
+// or nil: when the first aggregate is pushed and the steps from the first
+// conditional one up to it are conditional or fused timeslices, the
+// aggregate's query counts the rows failing the conditions (with those
+// failing its own, agg_pushdown.go) instead of a query of its own
+// beforehand. The conditions read ingest-time fields no stage in between
+// writes (json writes the fields it names, never _json.*), so they hold at
+// the aggregate where they held at the first conditional step. None fails,
+// the common case: one query, exact. Some: errConditionFails, and the run
+// goes on as without it (the check, then the chosen plan).
+func (p *Plan) optimisticPlan() *Plan {
+	if p.cond == nil || p.cond.decided || !p.canSplit() {
+		return nil
+	}
+	isCond := map[int]bool{}
+	for _, i := range p.cond.steps {
+		isCond[i] = true
+	}
+	for i := p.cond.first; i < p.firstAgg; i++ {
+		if t, ok := p.steps[i].impl.(*timesliceImpl); !isCond[i] && !(ok && t.fused) {
+			return nil
+		}
+	}
+	d := *p
+	c := *p.cond
+	c.decided, c.optimistic = true, true
+	d.cond = &c
+	return &d
 }
 
 // withoutConditional is the plan for rows failing the conditions: the one
@@ -236,8 +280,15 @@ func (p *Plan) explainConditional() string {
 	c.decided = true
 	held.cond = &c
 	var b strings.Builder
-	fmt.Fprintf(&b, "condition: every message has %s   (checked before running: %s)\n", p.cond.condFilter(), p.complementLogsQL())
-	b.WriteString("when it holds:\n")
+	if o := p.optimisticPlan(); o != nil && o.tail < 0 {
+		fmt.Fprintf(&b, "condition: every message has %s   (counted by the aggregate's query of the first plan; when some message fails it or G, checked: %s)\n", p.cond.condFilter(), p.complementLogsQL())
+		b.WriteString("first:\n")
+		b.WriteString(indentLines(o.Explain()))
+		b.WriteString("when the check holds:\n")
+	} else {
+		fmt.Fprintf(&b, "condition: every message has %s   (checked before running: %s)\n", p.cond.condFilter(), p.complementLogsQL())
+		b.WriteString("when it holds:\n")
+	}
 	b.WriteString(indentLines(held.Explain()))
 	b.WriteString("otherwise:\n")
 	b.WriteString(indentLines(p.withoutConditional().Explain()))

@@ -203,6 +203,9 @@ func (p *Plan) unguarded(pushed int) int {
 // and the guard's.
 func (p *Plan) aggCond(a *aggImpl) string {
 	conds := a.engineConds()
+	if p.cond != nil && p.cond.optimistic {
+		conds = append(conds, p.cond.condFilter()) // pushdown_cond.go
+	}
 	if p.guarding() {
 		seen := map[string]bool{}
 		for _, c := range conds {
