@@ -523,6 +523,10 @@ type aggImpl struct {
 	orderUser bool
 	// pushable is set when every function has an engine form.
 	pushable bool
+	// keyCheck is set when the single key is a stored column, or a pushed
+	// copy of one, whose rewriting by the engine the run checks on the
+	// engine's output instead of per row (agg_pushdown.go).
+	keyCheck bool
 	// fieldsRead are the fields the functions read.
 	fieldsRead []string
 	// args are the distinct arguments of the functions; argOf[i] is the

@@ -240,7 +240,8 @@ func compile(q *Query, opts CompileOptions) (*Plan, *Error) {
 				break
 			}
 		}
-		p.planGuard() // where_guard.go
+		p.planGuard()    // where_guard.go
+		p.markKeyCheck() // agg_pushdown.go
 	}
 	return p, nil
 }

@@ -216,6 +216,34 @@ func (p *Plan) optimisticPlan() *Plan {
 	return &d
 }
 
+// condInKeys reports whether every field the conditional steps copy is a
+// key of the pushed aggregate a, under the name of the copy. A row failing
+// a condition lacks the ingest-time field, so its copy is empty, and the
+// engine groups it under an empty key: an optimistic run then finds the
+// rows failing the conditions among the engine's groups (a group with an
+// empty key) instead of counting them row by row. A row whose field is
+// there but empty is such a row too: the engine keeps no empty value.
+func (p *Plan) condInKeys(a *aggImpl) bool {
+	keys := map[string]bool{}
+	for _, k := range a.keys {
+		if k.virtual == nil {
+			keys[k.name] = true
+		}
+	}
+	for _, i := range p.cond.steps {
+		j, ok := p.steps[i].impl.(*jsonImpl)
+		if !ok {
+			return false
+		}
+		for _, out := range j.outs {
+			if !keys[out] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // withoutConditional is the plan for rows failing the conditions: the one
 // pushing only the steps before the first conditional one, or, when the
 // aggregate after them can split its rows, the pushed plan with the

@@ -201,9 +201,13 @@ func (p *Plan) unguarded(pushed int) int {
 
 // aggCond is the condition of the pushed aggregate a: its own (engineCond)
 // and the guard's.
-func (p *Plan) aggCond(a *aggImpl) string {
-	conds := a.engineConds()
-	if p.cond != nil && p.cond.optimistic {
+func (p *Plan) aggCond(a *aggImpl) string { return p.aggCondKeys(a, !a.keyCheck) }
+
+// aggCondKeys is aggCond, with the single by-field's guard when keyGuard
+// is set (checked keys, agg_pushdown.go).
+func (p *Plan) aggCondKeys(a *aggImpl, keyGuard bool) string {
+	conds := a.engineConds(keyGuard)
+	if p.cond != nil && p.cond.optimistic && !p.condInKeys(a) {
 		conds = append(conds, p.cond.condFilter()) // pushdown_cond.go
 	}
 	if p.guarding() {
