@@ -470,6 +470,15 @@ func (p *Plan) runPushedAggregateKeys(ctx context.Context, st store.Store, opt E
 			n, f, err := op.mergeBlock(b, &ep, split)
 			merged += n
 			failing += f
+			if (optimistic || !keyGuard) && errors.Is(err, ErrTooManyGroups) {
+				// The limit may be reached only through groups the
+				// checks would have discarded (an empty key, a
+				// rewritten one): decide as without the shortcut.
+				if optimistic {
+					return errConditionFails
+				}
+				return errKeyRewritten
+			}
 			return err
 		})
 	}
