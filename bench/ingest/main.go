@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +54,7 @@ func main() {
 	duration := flag.Duration("duration", 60*time.Second, "overload: how long the producer runs")
 	rate := flag.Float64("rate", 0, "overload: events/s the producer aims at (0 = as fast as it can)")
 	bin := flag.String("dohyo", "bin/dohyo", "dohyo binary (http, overload)")
+	drop := flag.String("drop", "", "native: comma-separated fields left out of dohyo's rows (\"_json.*\" = every extracted JSON field), to measure what each costs the engine")
 	flag.Parse()
 
 	if *mode == "all" {
@@ -68,7 +71,7 @@ func main() {
 	var res map[string]any
 	switch *mode {
 	case "native":
-		res = runNative(*dir, lines)
+		res = runNative(*dir, lines, *drop)
 	case "engine-ingest":
 		res = runEngineIngest(*dir, lines)
 	case "http":
@@ -177,7 +180,26 @@ func rawBytes(lines []string) int64 {
 // runNative hands the events, parsed the way dohyo parses them and laid out
 // as the same rows dohyo stores, straight to the engine from 2 goroutines:
 // the engine's own ingest rate for exactly what dohyo asks of it.
-func runNative(dir string, lines []string) map[string]any {
+//
+// drop names fields left out of the rows (a name ending in "*" is a
+// prefix), to measure what each costs the engine.
+func runNative(dir string, lines []string, drop string) map[string]any {
+	var dropNames, dropPrefixes []string
+	for _, d := range strings.Split(drop, ",") {
+		if p, ok := strings.CutSuffix(strings.TrimSpace(d), "*"); ok {
+			dropPrefixes = append(dropPrefixes, p)
+		} else if d != "" {
+			dropNames = append(dropNames, strings.TrimSpace(d))
+		}
+	}
+	dropped := func(name string) bool {
+		for _, p := range dropPrefixes {
+			if strings.HasPrefix(name, p) {
+				return true
+			}
+		}
+		return slices.Contains(dropNames, name)
+	}
 	// Parse first (not timed): the engine's own ingest would also get
 	// parsed fields.
 	recv := time.Now()
@@ -194,7 +216,7 @@ func runNative(dir string, lines []string) map[string]any {
 		check(pprof.StartCPUProfile(f))
 		defer pprof.StopCPUProfile()
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), selfCPUSeconds()
 	var wg sync.WaitGroup
 	const workers = 2
 	for w := 0; w < workers; w++ {
@@ -211,7 +233,10 @@ func runNative(dir string, lines []string) map[string]any {
 				b := &event.Batch{ReceiptTime: recv.UnixNano(), Source: src, Events: evs[lo:min(lo+chunk, len(evs))]}
 				g.Rows(uint64(lo/chunk+1), b, 0, len(b.Events), nil, func(r *store.Row) {
 					fs = fs[:0]
-					for _, f := range r.Fields {
+					for i, f := range r.Fields {
+						if i >= store.StreamFieldCount && dropped(f.Name) {
+							continue
+						}
 						fs = append(fs, logstorage.Field{Name: f.Name, Value: f.Value})
 					}
 					lr.MustAdd(logstorage.TenantID{}, r.Time, fs, store.StreamFieldCount)
@@ -227,10 +252,11 @@ func runNative(dir string, lines []string) map[string]any {
 	wg.Wait()
 	s.DebugFlush()
 	elapsed := time.Since(start)
+	cpu := selfCPUSeconds() - cpu0
 	s.MustClose()
 	disk := dirSize(filepath.Join(dir, "engine"))
 	return map[string]any{
-		"events": len(lines), "seconds": elapsed.Seconds(),
+		"events": len(lines), "seconds": elapsed.Seconds(), "cpu_seconds": cpu,
 		"events_per_s":         float64(len(lines)) / elapsed.Seconds(),
 		"mb_per_s":             float64(rawBytes(lines)) / 1e6 / elapsed.Seconds(),
 		"disk_bytes_per_event": float64(disk) / float64(len(lines)),
@@ -261,7 +287,13 @@ func runEngineIngest(dir string, lines []string) map[string]any {
 	runtime.GC()
 	check(flagParseOnce())
 	s := logstorage.MustOpenStorage(filepath.Join(dir, "engine"), &logstorage.StorageConfig{Retention: 30 * 24 * time.Hour, FlushInterval: time.Second})
-	start := time.Now()
+	if p := os.Getenv("DOHYO_BENCH_CPU_PROFILE"); p != "" {
+		f, err := os.Create(p)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
+	start, cpu0 := time.Now(), selfCPUSeconds()
 	var wg sync.WaitGroup
 	const workers = 2
 	for w := 0; w < workers; w++ {
@@ -305,9 +337,10 @@ func runEngineIngest(dir string, lines []string) map[string]any {
 	wg.Wait()
 	s.DebugFlush()
 	elapsed := time.Since(start)
+	cpu := selfCPUSeconds() - cpu0
 	s.MustClose()
 	return map[string]any{
-		"events": len(lines), "seconds": elapsed.Seconds(),
+		"events": len(lines), "seconds": elapsed.Seconds(), "cpu_seconds": cpu,
 		"events_per_s":         float64(len(lines)) / elapsed.Seconds(),
 		"mb_per_s":             float64(rawBytes(lines)) / 1e6 / elapsed.Seconds(),
 		"disk_bytes_per_event": float64(dirSize(filepath.Join(dir, "engine"))) / float64(len(lines)),
@@ -431,7 +464,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 		}
 	}
 
-	start := time.Now()
+	start, cpu0 := time.Now(), procCPUSeconds(cmd.Process.Pid)
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	for c := 0; c < 2; c++ {
@@ -467,6 +500,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	cpu := procCPUSeconds(cmd.Process.Pid) - cpu0
 	rss := procKiB(cmd.Process.Pid, "VmHWM") / 1024
 	hits, misses := optMetric(base, `dohyo_wal_handoff_records_total{result="hit"}`), optMetric(base, `dohyo_wal_handoff_records_total{result="miss"}`)
 	cmd.Process.Signal(syscall.SIGTERM)
@@ -475,6 +509,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 		"requests_ok": sent.Load(), "requests_429": refused.Load(), "requests_failed": failed.Load(),
 		"events_acknowledged": sent.Load() * int64(perReq),
 		"seconds":             elapsed.Seconds(), "producer_seconds": produced.Seconds(),
+		"server_cpu_seconds":  cpu,
 		"events_per_s":        float64(sent.Load()*int64(perReq)) / elapsed.Seconds(),
 		"mb_per_s":            float64(rawBytes(lines)) / float64(len(reqs)) * float64(sent.Load()) / 1e6 / elapsed.Seconds(),
 		"server_peak_rss_mib": rss,
@@ -548,3 +583,28 @@ func procKiB(pid int, key string) int64 {
 }
 
 func peakRSSMiB() int64 { return procKiB(os.Getpid(), "VmHWM") / 1024 }
+
+// selfCPUSeconds is the CPU time (user and system) this process has used.
+func selfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// procCPUSeconds is the CPU time (user and system) process pid has used,
+// from /proc/<pid>/stat (clock ticks of 1/100 s).
+func procCPUSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	check(err)
+	// The command name (field 2) may hold spaces; fields after it are
+	// plain numbers: state is field 3, utime 14, stime 15.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		check(fmt.Errorf("/proc/%d/stat: too few fields", pid))
+	}
+	ut, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	check(errors.Join(err1, err2))
+	return (ut + st) / 100
+}
