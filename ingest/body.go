@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/dohyo/dohyo/event"
 	"github.com/klauspost/compress/flate"
@@ -324,14 +325,24 @@ var errDecodedLimit = errors.New("decoded body over the size limit")
 func readAtMost(r io.Reader, limit int64) ([]byte, error) {
 	// Read into a list of chunks that grow geometrically and join them
 	// once at the end: every byte is copied once, not at every doubling.
+	// The chunks of a joined body are garbage at once, so they go back to
+	// a pool for the next body instead of to the garbage collector.
 	var chunks [][]byte
+	defer func() {
+		// A single chunk is the body itself (or nothing to keep).
+		if len(chunks) > 1 {
+			for _, c := range chunks {
+				putChunk(c)
+			}
+		}
+	}()
 	total := int64(0)
-	size := min(limit+1, 64<<10)
+	size := min(limit+1, minChunk)
 	for {
 		if total > limit {
 			return nil, errDecodedLimit
 		}
-		buf := make([]byte, size)
+		buf := getChunk(size)
 		n, err := io.ReadFull(r, buf)
 		chunks = append(chunks, buf[:n])
 		total += int64(n)
@@ -341,7 +352,7 @@ func readAtMost(r io.Reader, limit int64) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		size = min(size*2, 8<<20, limit+1-total+1)
+		size = min(size*2, maxChunk, limit+1-total+1)
 		if size <= 0 {
 			size = 1
 		}
@@ -357,6 +368,43 @@ func readAtMost(r io.Reader, limit int64) ([]byte, error) {
 		out = append(out, c...)
 	}
 	return out, nil
+}
+
+// The chunks readAtMost reads into: minChunk doubled up to maxChunk.
+const (
+	minChunk = 64 << 10
+	maxChunk = 8 << 20
+)
+
+// chunkPools hold readAtMost's chunks by size, minChunk<<i in pool i.
+var chunkPools [8]sync.Pool
+
+// chunkPool returns the pool for chunks of exactly size bytes, or nil for
+// a size readAtMost does not reuse (a first chunk cut short by a small
+// limit, or the last one before the limit).
+func chunkPool(size int64) *sync.Pool {
+	for i := range chunkPools {
+		if size == minChunk<<i {
+			return &chunkPools[i]
+		}
+	}
+	return nil
+}
+
+func getChunk(size int64) []byte {
+	if p := chunkPool(size); p != nil {
+		if b, ok := p.Get().(*[]byte); ok {
+			return (*b)[:size]
+		}
+	}
+	return make([]byte, size)
+}
+
+func putChunk(b []byte) {
+	if p := chunkPool(int64(cap(b))); p != nil {
+		b = b[:cap(b)]
+		p.Put(&b)
+	}
 }
 
 // formatSize renders a byte count the way limits are spoken of: "16 MiB",

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -364,4 +365,76 @@ func FuzzReadBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Bodies read in several chunks reuse the chunks of earlier ones: a body
+// handed out must never share memory with a chunk that goes back to the
+// pool, whatever is read after it.
+func TestReadBodyChunkReuse(t *testing.T) {
+	sizes := []int{minChunk - 1, minChunk, minChunk + 1, 3*minChunk + 7, 5 << 20, 20 << 20, 100}
+	lim := DefaultLimits()
+	lim.MaxDecompressedBytes, lim.MaxBodyBytes = 64<<20, 64<<20
+	var bodies [][]byte
+	var want [][]byte
+	for i, n := range sizes {
+		data := bytes.Repeat([]byte{'a' + byte(i)}, n)
+		for j := 0; j < n; j += 4093 {
+			data[j] = '\n'
+		}
+		// gzip as well as identity: the decoder reads in its own pieces.
+		for _, enc := range []string{"", "gzip"} {
+			body := data
+			if enc == "gzip" {
+				body = gzipBytes(t, data)
+			}
+			got, err := ReadBody(bytes.NewReader(body), enc, lim)
+			if err != nil {
+				t.Fatalf("%d bytes, %q: %v", n, enc, err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Fatalf("%d bytes, %q: got %d bytes, not the body sent", n, enc, len(got))
+			}
+			bodies, want = append(bodies, got), append(want, bytes.Clone(data))
+		}
+	}
+	// Read more, so pooled chunks are written over; then every body
+	// handed out earlier must still be what it was.
+	for range 3 {
+		if _, err := ReadBody(bytes.NewReader(bytes.Repeat([]byte("z\n"), 10<<20)), "", lim); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range bodies {
+		if !bytes.Equal(bodies[i], want[i]) {
+			t.Fatalf("body %d (%d bytes) changed after later reads", i, len(want[i]))
+		}
+	}
+}
+
+// A body of many chunks allocates the body once, not its chunks again: they
+// come from the pool.
+func TestReadBodyChunksPooled(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef\n"), (12<<20)/17)
+	lim := DefaultLimits()
+	read := func() {
+		got, err := ReadBody(bytes.NewReader(data), "", lim)
+		if err != nil || len(got) != len(data) {
+			t.Fatalf("%d bytes, %v", len(got), err)
+		}
+	}
+	// A collection empties pools; the server's heap is large enough that
+	// they come seldom, this test's is not. And a pool's item put on one
+	// P is not always found from another.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	read() // fills the pool
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	read()
+	runtime.ReadMemStats(&after)
+	// The body itself plus a little; without the pool the chunks add
+	// about as much again.
+	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(len(data)+len(data)/2) {
+		t.Errorf("reading a %d-byte body allocated %d bytes", len(data), got)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/dohyo/dohyo/event"
 )
@@ -39,6 +40,11 @@ type Options struct {
 	JSONMaxDepth     int            // default 8
 	JSONMaxFields    int            // default 200
 	ReceiptTime      time.Time      // _receiptTime, the fallback message time; zero = now
+	// KeepBody lets Parse keep the body it is given: the events' strings
+	// then point into it instead of into a copy, and the caller must never
+	// modify the body afterwards. For bodies read for the purpose (the HTTP
+	// receiver's), where the copy would be pure waste.
+	KeepBody bool
 }
 
 // Stats describe what Parse found, for metrics and the request log.
@@ -79,7 +85,7 @@ func Parse(body []byte, opt Options, lim Limits) ([]event.Event, Stats, error) {
 		p.det = p.startDet
 	}
 	p.fl.init(opt.JSONMaxDepth, opt.JSONMaxFields)
-	p.s, p.st.InvalidUTF8 = validUTF8(body)
+	p.s, p.st.InvalidUTF8 = validUTF8(body, opt.KeepBody)
 	p.st.Lines = countLines(p.s)
 	err := p.run()
 	p.st.Events = len(p.events)
@@ -204,9 +210,13 @@ func tooLong(what string, n int, lim Limits) *Error {
 
 // validUTF8 returns body as a string with every invalid byte replaced by
 // U+FFFD (as utf8.DecodeRune reads it), and the number of replacements.
-// Valid bodies, nearly all of them, cost one copy.
-func validUTF8(body []byte) (string, int) {
+// Valid bodies, nearly all of them, cost one copy, or none if keep (the
+// string is then body's memory, which must not change afterwards).
+func validUTF8(body []byte, keep bool) (string, int) {
 	if utf8.Valid(body) {
+		if keep && len(body) > 0 {
+			return unsafe.String(&body[0], len(body)), 0
+		}
 		return string(body), 0
 	}
 	var b strings.Builder

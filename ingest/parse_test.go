@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/dohyo/dohyo/event"
 )
@@ -550,4 +551,32 @@ func ExampleParse() {
 	// 2025-01-02T03:04:05Z iso8601-space   "2025-01-02 03:04:05 ERROR boom\n\tat Foo.bar(Foo.java:1)" 0 fields
 	// 2025-01-02T03:04:06Z json:ts         "{\"ts\":1735787046,\"msg\":\"json\"}" 2 fields
 	// {Events:2 Lines:3 InvalidUTF8:0 TimestampsFound:2 JSONEvents:1 CloudTrailRecords:0}
+}
+
+// With KeepBody the events point into the body itself (no copy); without,
+// into a copy, so the caller may reuse the body. Invalid UTF-8 is replaced
+// either way, which takes a copy.
+func TestParseKeepBody(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		body := []byte("2025-01-02T03:04:05Z first\n2025-01-02T03:04:06Z second\n")
+		evs, _, err := Parse(body, Options{KeepBody: keep, Multiline: MultilineOff}, Limits{})
+		if err != nil || len(evs) != 2 {
+			t.Fatalf("keep=%v: %d events, %v", keep, len(evs), err)
+		}
+		shared := unsafe.StringData(evs[0].Raw) == &body[0]
+		if shared != keep {
+			t.Errorf("keep=%v: the first event's text shares the body's memory: %v", keep, shared)
+		}
+		if !keep {
+			copy(body, "XXXX")
+			if evs[0].Raw != "2025-01-02T03:04:05Z first" {
+				t.Errorf("keep=false: the event changed with the body: %q", evs[0].Raw)
+			}
+		}
+		bad := []byte("2025-01-02T03:04:05Z caf\xe9\n")
+		evs, st, err := Parse(bad, Options{KeepBody: keep}, Limits{})
+		if err != nil || len(evs) != 1 || evs[0].Raw != "2025-01-02T03:04:05Z caf\uFFFD" || st.InvalidUTF8 != 1 {
+			t.Errorf("keep=%v, invalid UTF-8: %+v, %+v, %v", keep, evs, st, err)
+		}
+	}
 }

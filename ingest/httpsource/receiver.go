@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -266,7 +265,13 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 	}
 	b.Events = events
 	buf := payloadPool.Get().(*[]byte)
-	payload := b.AppendBinary(slices.Grow((*buf)[:0], b.EncodedSize()))
+	payload := (*buf)[:0]
+	if n := b.EncodedSize(); cap(payload) < n {
+		// With room to spare: the next batch, a little larger, then
+		// reuses the buffer instead of allocating its own.
+		payload = make([]byte, 0, n+n/4)
+	}
+	payload = b.AppendBinary(payload)
 	if ba, ok := rc.wal.(BatchAppender); ok {
 		_, err = ba.AppendWith(ctx, payload, b, batchMemory(b, len(payload)))
 	} else {
@@ -399,6 +404,9 @@ func (rc *Receiver) parseOptions(src *catalog.Source, receipt time.Time) (ingest
 		ReceiptTime:   receipt,
 		JSONMaxDepth:  rc.cfg.JSONMaxDepth,
 		JSONMaxFields: rc.cfg.JSONMaxFields,
+		// The body was read for this request alone and is not touched
+		// after Parse: the events may point into it.
+		KeepBody: true,
 	}
 	loc, err := time.LoadLocation(src.TimeZone)
 	if err != nil {
