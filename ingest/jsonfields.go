@@ -50,8 +50,9 @@ var flattenerPool = sync.Pool{New: func() any { return new(flattener) }}
 // flattener walks JSON objects in one pass, validating as it goes and
 // collecting fields. One flattener serves a whole request: its buffers are
 // reused from event to event, so an event costs two allocations (its
-// fields and one string holding all its field names) plus the values that
-// had to be unescaped or compacted.
+// fields and, unless an earlier event had the same field names, one string
+// holding all its field names) plus the values that had to be unescaped or
+// compacted.
 type flattener struct {
 	maxDepth, maxFields int
 
@@ -68,7 +69,15 @@ type flattener struct {
 
 	// times holds the top-level values of the keys in jsonTimeKeys.
 	times [len(jsonTimeKeys)]jsonTime
+
+	// shapes holds the field-name strings handed out, keyed by
+	// themselves: events of the same shape (most of a source's) then
+	// share one string instead of allocating their own.
+	shapes map[string]string
 }
+
+// maxShapes bounds flattener.shapes; when full it starts over.
+const maxShapes = 256
 
 type pendingField struct {
 	nameOff, nameLen int
@@ -109,7 +118,14 @@ func (f *flattener) take() []event.Field {
 	if len(f.pend) == 0 {
 		return nil
 	}
-	names := string(f.names)
+	names, ok := f.shapes[string(f.names)]
+	if !ok {
+		if f.shapes == nil || len(f.shapes) >= maxShapes {
+			f.shapes = make(map[string]string, maxShapes)
+		}
+		names = string(f.names)
+		f.shapes[names] = names
+	}
 	fields := make([]event.Field, len(f.pend))
 	for k, p := range f.pend {
 		fields[k] = event.Field{Name: names[p.nameOff : p.nameOff+p.nameLen], Value: p.value}

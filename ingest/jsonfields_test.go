@@ -1,10 +1,13 @@
 package ingest
 
 import (
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/dohyo/dohyo/event"
 )
@@ -150,4 +153,33 @@ func FuzzFlattenJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Events with the same field names share one string of names; others get
+// their own, and the names stay right either way, also once the table of
+// shapes has started over.
+func TestFlattenSharesFieldNames(t *testing.T) {
+	var body strings.Builder
+	for i := range 2*maxShapes + 10 {
+		fmt.Fprintf(&body, "{\"a\":%d,\"b\":{\"c\":\"x\"}}\n{\"k%d\":1,\"a\":2}\n", i, i)
+	}
+	evs, _, err := Parse([]byte(body.String()), Options{Multiline: MultilineOff}, Limits{})
+	if err != nil || len(evs) != 2*(2*maxShapes+10) {
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+	strs := map[*byte]bool{}
+	for i := 0; i < len(evs); i += 2 {
+		same, other := evs[i].Fields, evs[i+1].Fields
+		strs[unsafe.StringData(same[0].Name)] = true
+		if len(same) != 2 || same[0].Name != "_json.a" || same[1].Name != "_json.b.c" || same[0].Value != strconv.Itoa(i/2) {
+			t.Fatalf("event %d: %+v", i, same)
+		}
+		if want := fmt.Sprintf("_json.k%d", i/2); len(other) != 2 || other[0].Name != want || other[1].Name != "_json.a" {
+			t.Fatalf("event %d: %+v, want %s and _json.a", i+1, other, want)
+		}
+	}
+	// One string per start of the table (every maxShapes-1 new shapes).
+	if n, most := len(strs), 1+len(evs)/2/(maxShapes-1); n > most {
+		t.Errorf("%d events of one shape have %d strings of field names, want at most %d", len(evs)/2, n, most)
+	}
 }
