@@ -41,6 +41,7 @@ without --geoip-db fetches DB-IP's free City Lite database for the maps (see
 			if err != nil {
 				return err
 			}
+			f.gc.apply()
 			dcfg := demo.Config{BackfillEvents: backfillEvents, StateFile: filepath.Join(cfg.DataDir, "demo-state.json")}
 			if dcfg.Backfill, err = units.ParseDuration(backfill); err != nil {
 				return fmt.Errorf("--backfill: %w", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -27,11 +28,18 @@ type serveFlags struct {
 	engineMemory, syncInterval                  string
 	logLevel, logFormat                         string
 	cpuProfile                                  string
+	gcPercent, memoryLimit                      string
 	searchTimeout                               string
 	maxGroups, maxSearches                      int
 	geoipDB, maxLookupSize                      string
 	monitors, smtpAllowPlain                    bool
 	monitorCatchUp                              int
+
+	// changed reports whether a flag was given on the command line.
+	changed func(name string) bool
+	// gc is what config parsed from --gc-percent and --memory-limit;
+	// applyGC puts it into effect.
+	gc gcSettings
 }
 
 func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
@@ -60,10 +68,13 @@ func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
 	fl.BoolVar(&f.monitors, "monitors", true, "evaluate monitors and send their notifications (--monitors=false keeps them defined but idle)")
 	fl.IntVar(&f.monitorCatchUp, "monitor-max-catch-up", 10, "most windows of one monitor evaluated after a downtime; older ones are skipped and the skip recorded in its history")
 	fl.BoolVar(&f.smtpAllowPlain, "smtp-allow-plain", false, "allow email notifications without TLS to SMTP servers other than loopback ones")
+	fl.StringVar(&f.gcPercent, "gc-percent", strconv.Itoa(defaultGCPercent), "Go garbage collector target: the heap may grow by this percentage of the live heap before a collection (higher = less CPU spent collecting, more memory), or \"off\" to collect only at --memory-limit; the GOGC environment variable is used when this flag is not given")
+	fl.StringVar(&f.memoryLimit, "memory-limit", defaultMemoryLimit, "soft limit on the memory of the Go runtime (heap, stacks; not the storage engine's zstd buffers), at which the garbage collector runs whatever --gc-percent says (0 = none); the GOMEMLIMIT environment variable is used when this flag is not given")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fl.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	fl.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file, and its allocation profile to the file + \".allocs\" (for performance work)")
 	fl.MarkHidden("cpu-profile")
+	f.changed = fl.Changed
 }
 
 // config turns the flags into a server configuration.
@@ -134,6 +145,9 @@ func (f *serveFlags) config(stderr io.Writer) (server.Config, error) {
 		return cfg, fmt.Errorf("--monitor-max-catch-up %d: want a positive number of windows", f.monitorCatchUp)
 	}
 	cfg.Monitors = server.MonitorsConfig{Disabled: !f.monitors, MaxCatchUp: f.monitorCatchUp, AllowPlainSMTP: f.smtpAllowPlain}
+	if f.gc, err = parseGCSettings(f.gcPercent, f.memoryLimit, f.changed); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -211,6 +225,7 @@ to choose them instead.`,
 			if err != nil {
 				return err
 			}
+			f.gc.apply()
 			if f.cpuProfile != "" {
 				pf, err := os.Create(f.cpuProfile)
 				if err != nil {
@@ -221,6 +236,14 @@ to choose them instead.`,
 					return fmt.Errorf("--cpu-profile: %w", err)
 				}
 				defer pprof.StopCPUProfile()
+				// The allocations of the same run, for the garbage
+				// collector's share of the CPU.
+				defer func() {
+					if af, err := os.Create(f.cpuProfile + ".allocs"); err == nil {
+						pprof.Lookup("allocs").WriteTo(af, 0)
+						af.Close()
+					}
+				}()
 			}
 			return runServer(cmd.Context(), cfg, cmd.OutOrStdout(), nil)
 		},
