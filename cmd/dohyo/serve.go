@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -72,7 +73,7 @@ func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
 	fl.StringVar(&f.memoryLimit, "memory-limit", defaultMemoryLimit, "soft limit on the memory of the Go runtime (heap, stacks; not the storage engine's zstd buffers), at which the garbage collector runs whatever --gc-percent says (0 = none); the GOMEMLIMIT environment variable is used when this flag is not given")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fl.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file, and its allocation profile to the file + \".allocs\" (for performance work)")
+	fl.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file, and its allocation and lock contention profiles to the file + \".allocs\" and \".mutex\" (for performance work)")
 	fl.MarkHidden("cpu-profile")
 	f.changed = fl.Changed
 }
@@ -237,11 +238,15 @@ to choose them instead.`,
 				}
 				defer pprof.StopCPUProfile()
 				// The allocations of the same run, for the garbage
-				// collector's share of the CPU.
+				// collector's share of the CPU, and the time goroutines
+				// waited on each other's locks.
+				runtime.SetMutexProfileFraction(10)
 				defer func() {
-					if af, err := os.Create(f.cpuProfile + ".allocs"); err == nil {
-						pprof.Lookup("allocs").WriteTo(af, 0)
-						af.Close()
+					for _, p := range []string{"allocs", "mutex"} {
+						if af, err := os.Create(f.cpuProfile + "." + p); err == nil {
+							pprof.Lookup(p).WriteTo(af, 0)
+							af.Close()
+						}
 					}
 				}()
 			}
