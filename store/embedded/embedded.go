@@ -145,12 +145,51 @@ type chunk struct {
 const chunkEvents = 2048
 
 // writer converts chunks into engine rows and adds them.
+//
+// Rows are handed to the engine in blocks as large as its own ingest uses
+// (LogRows.NeedFlush), not one per chunk: every MustAddRows takes a lock on
+// one of the engine's row buffers, which a writer turning a full buffer
+// into an in-memory part holds for tens of milliseconds, so fewer calls
+// leave fewer chances for the other writer to wait on it. Rows are held
+// only while more chunks are queued: a writer that finds the queue empty
+// adds what it holds before it waits. A chunk counts as pending until its
+// rows are in the engine.
 func (st *Store) writer() {
 	defer st.writers.Done()
 	lr := logstorage.GetLogRows(nil, nil, nil, nil, "")
 	defer logstorage.PutLogRows(lr)
 	var fs []logstorage.Field
-	for c := range st.work {
+	held, heldRows := 0, uint64(0) // chunks and rows taken, not yet all in the engine
+	flush := func() {
+		if lr.RowsCount() > 0 {
+			st.s.MustAddRows(lr)
+			lr.ResetKeepSettings()
+		}
+		if held == 0 {
+			return
+		}
+		st.rowsAdded.Add(heldRows)
+		st.pendingMu.Lock()
+		st.pending -= held
+		if st.pending == 0 {
+			st.pendingCond.Broadcast()
+		}
+		st.pendingMu.Unlock()
+		held, heldRows = 0, 0
+	}
+	for {
+		var c chunk
+		var ok bool
+		select {
+		case c, ok = <-st.work:
+		default:
+			flush()
+			c, ok = <-st.work
+		}
+		if !ok {
+			flush()
+			return
+		}
 		tenant := logstorage.TenantID{AccountID: c.b.Tenant}
 		adj := st.guard.Rows(c.seq, c.b, c.lo, c.hi, c.skip, func(r *store.Row) {
 			fs = fs[:0]
@@ -164,22 +203,13 @@ func (st *Store) writer() {
 				lr.ResetKeepSettings()
 			}
 		})
-		if lr.RowsCount() > 0 {
-			st.s.MustAddRows(lr)
-			lr.ResetKeepSettings()
-		}
-		st.rowsAdded.Add(uint64(c.hi - c.lo - adj.Skipped))
+		held++
+		heldRows += uint64(c.hi - c.lo - adj.Skipped)
 		if adj != (store.Adjustments{}) {
 			st.adjMu.Lock()
 			st.adj = st.adj.Add(adj)
 			st.adjMu.Unlock()
 		}
-		st.pendingMu.Lock()
-		st.pending--
-		if st.pending == 0 {
-			st.pendingCond.Broadcast()
-		}
-		st.pendingMu.Unlock()
 	}
 }
 

@@ -221,3 +221,41 @@ func TestSyncAndReopen(t *testing.T) {
 		t.Fatalf("%d rows after reopen, want 100", len(rows))
 	}
 }
+
+// Writers hold rows while more chunks are queued and add them once the queue
+// is empty: however batches arrive, every row is in the engine when Flush
+// returns (it waits for them) and counted once, with its own row id.
+func TestWritersAddEveryRowOnce(t *testing.T) {
+	st := openTest(t)
+	now := time.Now()
+	ctx := context.Background()
+	total, seq := 0, uint64(0)
+	// Big batches back to back keep the queue full (rows are held); small
+	// ones with pauses leave it empty (rows are added at once).
+	for _, n := range []int{3*chunkEvents + 5, 4 * chunkEvents, 1, 7, chunkEvents, 2*chunkEvents - 1} {
+		seq++
+		if err := st.Add(ctx, seq, testBatch(now, n), nil); err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if n < 10 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	done := make(chan struct{})
+	go func() { st.Flush(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Flush did not return: rows held by a writer were never added")
+	}
+	if got := st.Stats().RowsAdded; got != uint64(total) {
+		t.Errorf("RowsAdded %d, want %d", got, total)
+	}
+	q := store.Query{LogsQL: "* | stats count() as n, count_uniq(" + fmt.Sprintf("%q", event.FieldRowID) + ") as ids",
+		Start: now.Add(-3 * time.Hour).UnixNano(), End: now.Add(time.Hour).UnixNano()}
+	rows := collect(t, st, q)
+	if want := fmt.Sprint(total); len(rows) != 1 || rows[0]["n"] != want || rows[0]["ids"] != want {
+		t.Errorf("stored %v, want %d rows with as many row ids", rows, total)
+	}
+}
