@@ -166,7 +166,9 @@ describe('dohyo web app', () => {
     const url = new URL(page.url());
     expect(url.searchParams.get('q')).toBe('error');
     expect(url.searchParams.get('from')).toBe('-24h');
-    // Search terms are highlighted.
+    // Search terms are highlighted (the terms come with the job's parsed
+    // query, which may arrive after the first page is drawn: wait for them).
+    await page.waitForSelector('[data-testid=message] mark.hit', { timeout: 15_000 });
     expect(await page.locator('[data-testid=message] mark.hit').count()).toBeGreaterThan(0);
     // Virtualised: far fewer message elements than messages.
     const rendered = await page.locator('[data-testid=message]').count();
