@@ -533,7 +533,7 @@ func (p *Plan) runPushedAggregateKeys(ctx context.Context, st store.Store, opt E
 			head = newStageOperator(p.steps[i].impl, head, opt.run)
 		}
 		gq := msgs + " | filter not (" + g + ")" + p.goFieldsPipe(a)
-		if err := runMessages(ctx, st, opt, gq, start, end, head); err != nil {
+		if err := runCompactMessages(ctx, st, opt, gq, start, end, head); err != nil { // only the aggregate, guarded wheres and timeslices see them
 			return err
 		}
 	}
@@ -553,7 +553,7 @@ func (p *Plan) runPushedAggregateKeys(ctx context.Context, st store.Store, opt E
 			head = newStageOperator(p.steps[i].impl, head, opt.run)
 		}
 		cq := d.goMessagesLogsQLFiltered(p.cond.complementFilter())
-		if err := runMessages(ctx, st, opt, cq, start, end, head); err != nil {
+		if err := d.runPlanMessages(ctx, st, opt, cq, start, end, head); err != nil {
 			return err
 		}
 	}
@@ -606,7 +606,7 @@ func (p *Plan) runGoAggregate(ctx context.Context, st store.Store, opt ExecOptio
 	if opt.Progress != nil {
 		src = &progressOp{n: &stats.MessagesMatched, fn: opt.Progress, next: chain}
 	}
-	if err := runMessages(ctx, st, opt, p.goMessagesLogsQL(), start, end, src); err != nil {
+	if err := p.runPlanMessages(ctx, st, opt, p.goMessagesLogsQL(), start, end, src); err != nil {
 		return err
 	}
 	return chain.finish()

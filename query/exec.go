@@ -132,6 +132,27 @@ var fixedMessageFields = []string{
 	event.FieldSource, event.FieldCollector, event.FieldSize, event.FieldFormat,
 }
 
+// fixedPrefix is the number of fixed fields leading message r: all of
+// them, or those a compact row has (buildMessages).
+func fixedPrefix(r Row) int {
+	n := 0
+	for n < len(r) && n < len(fixedMessageFields) && isFixedField(r[n].Name) {
+		n++
+	}
+	return n
+}
+
+// isFixedField reports whether name is one of fixedMessageFields.
+func isFixedField(name string) bool {
+	switch name {
+	case event.FieldRaw, event.FieldMessageTime, event.FieldReceiptTime,
+		event.FieldSourceCategory, event.FieldSourceHost, event.FieldSourceName,
+		event.FieldSource, event.FieldCollector, event.FieldSize, event.FieldFormat:
+		return true
+	}
+	return false
+}
+
 // rowSink is a Go operator, or the end of a chain of them. push is never
 // called concurrently.
 type rowSink interface {
@@ -224,9 +245,29 @@ func engineQuery(opt ExecOptions, logsql string, from, to int64) store.Query {
 // the rows are built from it, copying the values they use once, instead of
 // from a copy of the whole block.
 func runMessages(ctx context.Context, st store.Store, opt ExecOptions, logsql string, from, to int64, sink rowSink) error {
+	return runMessagesRows(ctx, st, opt, logsql, from, to, sink, false)
+}
+
+// runCompactMessages is runMessages for rows that only Go stages reading
+// fields by name see before an aggregate (a pruned plan, prune.go): a row
+// leaves out the fixed fields it has no value for (buildMessages).
+func runCompactMessages(ctx context.Context, st store.Store, opt ExecOptions, logsql string, from, to int64, sink rowSink) error {
+	return runMessagesRows(ctx, st, opt, logsql, from, to, sink, true)
+}
+
+// runPlanMessages runs the plan's engine query for its Go stages: compact
+// rows when the plan is pruned.
+func (p *Plan) runPlanMessages(ctx context.Context, st store.Store, opt ExecOptions, logsql string, from, to int64, sink rowSink) error {
+	if _, pruned := p.pruneColumns(); pruned {
+		return runCompactMessages(ctx, st, opt, logsql, from, to, sink)
+	}
+	return runMessages(ctx, st, opt, logsql, from, to, sink)
+}
+
+func runMessagesRows(ctx context.Context, st store.Store, opt ExecOptions, logsql string, from, to int64, sink rowSink, compact bool) error {
 	push := func(own bool) func(b *store.Block) error {
 		return func(b *store.Block) error {
-			rows, err := buildMessages(b, own)
+			rows, err := buildMessages(b, own, compact)
 			if err != nil {
 				return err
 			}
@@ -263,12 +304,17 @@ func parseEngineTime(s string) (int64, error) {
 }
 
 // blockMessages converts engine rows into messages.
-func blockMessages(b *store.Block) ([]Row, error) { return buildMessages(b, false) }
+func blockMessages(b *store.Block) ([]Row, error) { return buildMessages(b, false, false) }
 
 // buildMessages converts engine rows into messages. With own, the block's
 // names and values are only valid during the call (store.TransientQuerier)
 // and the rows get copies of the ones they use, in one allocation.
-func buildMessages(b *store.Block, own bool) ([]Row, error) {
+//
+// A compact row leaves out the fixed fields without a value (the columns a
+// pruned query did not ask for): its fixed fields are those it has, in
+// their order, and it never reaches a stage that reads a message's layout
+// (runCompactMessages).
+func buildMessages(b *store.Block, own, compact bool) ([]Row, error) {
 	n := b.Rows()
 	timeCol := b.Column(engineTimeField)
 	if timeCol == nil {
@@ -372,6 +418,9 @@ func buildMessages(b *store.Block, own bool) ([]Row, error) {
 				}
 			case fixed[j] != nil:
 				v = str(fixed[j].Values[i])
+			}
+			if compact && v == "" {
+				continue
 			}
 			fields = append(fields, Field{name, v})
 		}
@@ -793,7 +842,7 @@ func (p *Plan) countMatches(ctx context.Context, st store.Store, opt ExecOptions
 	}
 	cs := &countSink{}
 	chain := p.buildChain(cs, p.messageSteps(), nil, opt.run)
-	if err := runMessages(ctx, st, opt, p.goMessagesLogsQL(), from, to, chain); err != nil {
+	if err := p.runPlanMessages(ctx, st, opt, p.goMessagesLogsQL(), from, to, chain); err != nil {
 		return 0, err
 	}
 	if err := chain.finish(); err != nil {
@@ -854,7 +903,7 @@ func (p *Plan) executeAggregate(ctx context.Context, st store.Store, opt ExecOpt
 		if opt.Progress != nil {
 			src = &progressOp{n: &stats.MessagesMatched, fn: opt.Progress, next: chain}
 		}
-		if err := runMessages(ctx, st, opt, p.goMessagesLogsQL(), start, end, src); err != nil {
+		if err := p.runPlanMessages(ctx, st, opt, p.goMessagesLogsQL(), start, end, src); err != nil {
 			return stats, err
 		}
 		if err := chain.finish(); err != nil {
@@ -939,7 +988,7 @@ func (p *Plan) Histogram(ctx context.Context, st store.Store, opt ExecOptions, b
 	} else {
 		bs := &bucketSink{size: size, off: off, counts: counts}
 		chain := p.buildChain(bs, p.messageSteps(), nil, opt.run)
-		if err := runMessages(ctx, st, opt, p.goMessagesLogsQL(), start, end, chain); err != nil {
+		if err := p.runPlanMessages(ctx, st, opt, p.goMessagesLogsQL(), start, end, chain); err != nil {
 			return nil, err
 		}
 		if err := chain.finish(); err != nil {

@@ -243,10 +243,7 @@ func setRecordField(r Row, col int, name, value string) Row {
 func setMessageField(r Row, name, value string) Row {
 	// The fixed fields lead the row; the other fields are sorted by name;
 	// the hidden ones trail.
-	lo := 0
-	for lo < len(r) && lo < len(fixedMessageFields) && r[lo].Name == fixedMessageFields[lo] {
-		lo++
-	}
+	lo := fixedPrefix(r)
 	hi := len(r)
 	for hi > lo && strings.HasPrefix(r[hi-1].Name, event.InternalFieldPrefix) {
 		hi--

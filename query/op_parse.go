@@ -454,10 +454,7 @@ func setSortedFields(r Row, names []string, order []int, vals []string) Row {
 // setSortedFieldsIn is setSortedFields taking the new row from chunks (nil:
 // its own allocation); rest is passed to fieldChunks.alloc.
 func setSortedFieldsIn(chunks *fieldChunks, rest int, r Row, names []string, order []int, vals []string) Row {
-	nFixed := len(fixedMessageFields)
-	if len(r) < nFixed {
-		nFixed = 0
-	}
+	nFixed := fixedPrefix(r)
 	hidden := len(r)
 	for hidden > nFixed && strings.HasPrefix(r[hidden-1].Name, event.InternalFieldPrefix) {
 		hidden--
