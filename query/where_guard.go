@@ -78,20 +78,8 @@ func guardFilter(cond Expression) (filter string, fields []string, ok bool) {
 		}
 		return l + " " + r, append(lf, rf...), true
 	}
-	op := n.Op
-	f, okF := numField(n.L)
-	lit, okN := intLiteral(n.R)
-	if !okF || !okN {
-		f, okF = numField(n.R)
-		lit, okN = intLiteral(n.L)
-		op = map[string]string{">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
-	}
-	if !okF || !okN {
-		return "", nil, false
-	}
-	switch op {
-	case ">", ">=", "<", "<=":
-	default:
+	f, op, lit, ok := numComparison(n) // where_prefilter.go
+	if !ok {
 		return "", nil, false
 	}
 	q := logsQLString(storageField(f))

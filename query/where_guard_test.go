@@ -39,14 +39,7 @@ func TestWhereGuardDifferential(t *testing.T) {
 			if strings.HasSuffix(shape, "count by v") {
 				text = strings.Replace(shape, "%s", strings.ReplaceAll(cond, "num(w)", "num(v)"), 1)
 			}
-			q, err := Parse(text)
-			if err != nil {
-				t.Fatalf("Parse(%q): %v", text, err)
-			}
-			p, err := Compile(q, CompileOptions{PushDown: true})
-			if err != nil {
-				t.Fatalf("Compile(%q): %v", text, err)
-			}
+			p := compileText(t, text, CompileOptions{PushDown: true})
 			ex := p.Explain()
 			isGuarded := p.guardedPlan() != nil
 			if isGuarded {
@@ -89,14 +82,7 @@ func TestWhereGuardForms(t *testing.T) {
 		{`* | parse "a=*;" as a | sort by a | where num(a) > 5 | count`, false},              // ordered messages
 	}
 	for _, c := range cases {
-		q, err := Parse(c.query)
-		if err != nil {
-			t.Fatalf("%s: %v", c.query, err)
-		}
-		p, err := Compile(q, CompileOptions{PushDown: true})
-		if err != nil {
-			t.Fatalf("%s: %v", c.query, err)
-		}
+		p := compileText(t, c.query, CompileOptions{PushDown: true})
 		if got := p.guardedPlan() != nil; got != c.guarded {
 			t.Errorf("%s: guarded %v, want %v\n%s", c.query, got, c.guarded, p.Explain())
 		}
@@ -106,4 +92,18 @@ func TestWhereGuardForms(t *testing.T) {
 			t.Errorf("%s: the plan's own Go stages start with %s, not the where", c.query, p.steps[p.pushed].stage)
 		}
 	}
+}
+
+// compileText parses and compiles a query, failing the test on an error.
+func compileText(t *testing.T, text string, opts CompileOptions) *Plan {
+	t.Helper()
+	q, err := Parse(text)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", text, err)
+	}
+	p, err := Compile(q, opts)
+	if err != nil {
+		t.Fatalf("Compile(%q): %v", text, err)
+	}
+	return p
 }

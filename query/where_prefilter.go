@@ -55,27 +55,36 @@ func wherePrefilter(cond Expression) string {
 			}
 			return l + " " + r
 		}
-		op := n.Op
-		f, okF := numField(n.L)
-		lit, okN := intLiteral(n.R)
-		if !okF || !okN {
-			// N op num(f): mirror it.
-			f, okF = numField(n.R)
-			lit, okN = intLiteral(n.L)
-			op = map[string]string{">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
-		}
-		if !okF || !okN {
-			return ""
-		}
-		switch op {
-		case ">", ">=", "<", "<=":
-		default:
+		f, op, lit, ok := numComparison(n)
+		if !ok {
 			return ""
 		}
 		q := logsQLString(storageField(f))
 		return "(" + q + ":" + op + lit + " or !" + q + ":~" + logsQLString(prefilterIntRegexp) + ")"
 	}
 	return ""
+}
+
+// numComparison returns the parts of num(f) <op> N (or N <op> num(f),
+// mirrored), op one of >, >=, <, <= and N as intLiteral gives it.
+func numComparison(n *BinaryExpr) (f, op, lit string, ok bool) {
+	op = n.Op
+	f, okF := numField(n.L)
+	lit, okN := intLiteral(n.R)
+	if !okF || !okN {
+		// N op num(f): mirror it.
+		f, okF = numField(n.R)
+		lit, okN = intLiteral(n.L)
+		op = map[string]string{">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
+	}
+	if !okF || !okN {
+		return "", "", "", false
+	}
+	switch op {
+	case ">", ">=", "<", "<=":
+		return f, op, lit, true
+	}
+	return "", "", "", false
 }
 
 // numField returns f of num(f), for a field holding text of the engine's

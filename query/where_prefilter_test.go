@@ -88,14 +88,7 @@ func TestWherePrefilterDifferential(t *testing.T) {
 	}
 	someFiltered := false
 	for _, text := range queries {
-		q, err := Parse(text)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", text, err)
-		}
-		p, err := Compile(q, CompileOptions{PushDown: true})
-		if err != nil {
-			t.Fatalf("Compile(%q): %v", text, err)
-		}
+		p := compileText(t, text, CompileOptions{PushDown: true})
 		ex := p.Explain()
 		if !strings.Contains(ex, `:~"^(0|-?[1-9][0-9]{0,14})$"`) {
 			t.Errorf("%q: no prefilter in the plan:\n%s", text, ex)

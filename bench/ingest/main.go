@@ -209,13 +209,8 @@ func runNative(dir string, lines []string, drop string) map[string]any {
 	check(err)
 	check(flagParseOnce())
 	src := event.Source{ID: "0123456789ABCDEF", Name: "bench", Category: "bench/mixed", Collector: "dohyo"}
-	s := logstorage.MustOpenStorage(filepath.Join(dir, "engine"), &logstorage.StorageConfig{Retention: 30 * 24 * time.Hour, FlushInterval: time.Second})
-	if p := os.Getenv("DOHYO_BENCH_CPU_PROFILE"); p != "" {
-		f, err := os.Create(p)
-		check(err)
-		check(pprof.StartCPUProfile(f))
-		defer pprof.StopCPUProfile()
-	}
+	s, stopProfile := openEngine(dir)
+	defer stopProfile()
 	start, cpu0 := time.Now(), selfCPUSeconds()
 	var wg sync.WaitGroup
 	const workers = 2
@@ -286,13 +281,8 @@ func runEngineIngest(dir string, lines []string) map[string]any {
 	evs = nil
 	runtime.GC()
 	check(flagParseOnce())
-	s := logstorage.MustOpenStorage(filepath.Join(dir, "engine"), &logstorage.StorageConfig{Retention: 30 * 24 * time.Hour, FlushInterval: time.Second})
-	if p := os.Getenv("DOHYO_BENCH_CPU_PROFILE"); p != "" {
-		f, err := os.Create(p)
-		check(err)
-		check(pprof.StartCPUProfile(f))
-		defer pprof.StopCPUProfile()
-	}
+	s, stopProfile := openEngine(dir)
+	defer stopProfile()
 	start, cpu0 := time.Now(), selfCPUSeconds()
 	var wg sync.WaitGroup
 	const workers = 2
@@ -585,6 +575,21 @@ func procKiB(pid int, key string) int64 {
 func peakRSSMiB() int64 { return procKiB(os.Getpid(), "VmHWM") / 1024 }
 
 // selfCPUSeconds is the CPU time (user and system) this process has used.
+// openEngine opens the engine of an engine-side mode in dir/engine and
+// starts the CPU profile DOHYO_BENCH_CPU_PROFILE names, if any; stop ends
+// the profile.
+func openEngine(dir string) (s *logstorage.Storage, stop func()) {
+	s = logstorage.MustOpenStorage(filepath.Join(dir, "engine"), &logstorage.StorageConfig{Retention: 30 * 24 * time.Hour, FlushInterval: time.Second})
+	stop = func() {}
+	if p := os.Getenv("DOHYO_BENCH_CPU_PROFILE"); p != "" {
+		f, err := os.Create(p)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		stop = pprof.StopCPUProfile
+	}
+	return s, stop
+}
+
 func selfCPUSeconds() float64 {
 	var ru syscall.Rusage
 	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
