@@ -303,8 +303,14 @@ func (d *decoder) string() string {
 	if d.err != nil {
 		return ""
 	}
+	return d.take(n, "string")
+}
+
+// take returns the next n bytes of the buffer, or fails on what when
+// fewer are left.
+func (d *decoder) take(n uint64, what string) string {
 	if n > uint64(len(d.buf)-d.pos) {
-		d.fail("string")
+		d.fail(what)
 		return ""
 	}
 	s := d.buf[d.pos : d.pos+int(n)]
@@ -312,13 +318,23 @@ func (d *decoder) string() string {
 	return s
 }
 
-func (d *decoder) fields() []Field {
+// fieldCount reads the number of fields that follow (each takes at least
+// two bytes), 0 after an error.
+func (d *decoder) fieldCount() int {
 	n := d.uvarint(uint64(len(d.buf)))
 	if d.err != nil || n == 0 {
-		return nil
+		return 0
 	}
 	if n > uint64(len(d.buf)-d.pos)/2 {
 		d.fail("field count")
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) fields() []Field {
+	n := d.fieldCount()
+	if n == 0 {
 		return nil
 	}
 	fs := make([]Field, n)
@@ -336,13 +352,10 @@ func (d *decoder) symbol() string {
 	case d.err != nil || x == 0:
 		return ""
 	case x&1 == 1:
-		n := x >> 1
-		if n > uint64(len(d.buf)-d.pos) {
-			d.fail("symbol")
+		s := d.take(x>>1, "symbol")
+		if d.err != nil {
 			return ""
 		}
-		s := d.buf[d.pos : d.pos+int(n)]
-		d.pos += int(n)
 		d.syms = append(d.syms, s)
 		return s
 	default:
@@ -357,12 +370,8 @@ func (d *decoder) symbol() string {
 
 // fieldsV2 reads fields written by AppendBinary, values relative to raw.
 func (d *decoder) fieldsV2(raw string) []Field {
-	n := d.uvarint(uint64(len(d.buf)))
-	if d.err != nil || n == 0 {
-		return nil
-	}
-	if n > uint64(len(d.buf)-d.pos)/2 {
-		d.fail("field count")
+	n := d.fieldCount()
+	if n == 0 {
 		return nil
 	}
 	fs := make([]Field, n)
@@ -373,13 +382,9 @@ func (d *decoder) fieldsV2(raw string) []Field {
 			return nil
 		}
 		if x&1 == 0 {
-			m := x >> 1
-			if m > uint64(len(d.buf)-d.pos) {
-				d.fail("field value")
+			if fs[i].Value = d.take(x>>1, "field value"); d.err != nil {
 				return nil
 			}
-			fs[i].Value = d.buf[d.pos : d.pos+int(m)]
-			d.pos += int(m)
 			continue
 		}
 		off, m := x>>1, d.uvarint(uint64(len(raw)))
