@@ -215,12 +215,23 @@ func checkRange(r Range) error {
 // runEngine runs LogsQL over [from, to) (Unix ns) and hands the blocks to fn,
 // one at a time.
 func runEngine(ctx context.Context, st store.Store, opt ExecOptions, logsql string, from, to int64, fn func(*store.Block) error) error {
+	return queryDone(ctx, st.Query(ctx, engineQuery(opt, logsql, from, to), serially(fn)))
+}
+
+// serially wraps fn so that the store's concurrent callbacks call it one
+// at a time.
+func serially(fn func(*store.Block) error) func(*store.Block) error {
 	var mu sync.Mutex
-	err := st.Query(ctx, engineQuery(opt, logsql, from, to), func(b *store.Block) error {
+	return func(b *store.Block) error {
 		mu.Lock()
 		defer mu.Unlock()
 		return fn(b)
-	})
+	}
+}
+
+// queryDone is a store query's error, or the context's when the query
+// ended early because it was cancelled.
+func queryDone(ctx context.Context, err error) error {
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -278,17 +289,7 @@ func runMessagesRows(ctx context.Context, st store.Store, opt ExecOptions, logsq
 	if !ok {
 		return runEngine(ctx, st, opt, logsql, from, to, push(false))
 	}
-	var mu sync.Mutex
-	fn := push(true)
-	err := tq.QueryTransient(ctx, engineQuery(opt, logsql, from, to), func(b *store.Block) error {
-		mu.Lock()
-		defer mu.Unlock()
-		return fn(b)
-	})
-	if err == nil {
-		err = ctx.Err()
-	}
-	return err
+	return queryDone(ctx, tq.QueryTransient(ctx, engineQuery(opt, logsql, from, to), serially(push(true))))
 }
 
 // parseEngineTime parses the engine's _time text.
