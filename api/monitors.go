@@ -124,6 +124,15 @@ func readSpec(w http.ResponseWriter, r *http.Request) (*monitors.Spec, bool) {
 
 // canChange reports whether the caller may change a monitor (its creator
 // or an admin), answering 403 otherwise.
+// monitorReply answers 200 with v, or with the monitors service's error.
+func (a *API) monitorReply(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		a.monitorError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
 func (a *API) canChange(w http.ResponseWriter, r *http.Request, svc *monitors.Service) bool {
 	p := PrincipalFrom(r.Context())
 	if p.IsAdmin() {
@@ -147,11 +156,7 @@ func (a *API) listMonitors(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := svc.List(r.Context(), r.URL.Query().Get("app"))
-	if err != nil {
-		a.monitorError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"monitors": list})
+	a.monitorReply(w, map[string]any{"monitors": list}, err)
 }
 
 func (a *API) createMonitor(w http.ResponseWriter, r *http.Request) {
@@ -187,11 +192,7 @@ func (a *API) getMonitor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := svc.Get(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.monitorError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
+	a.monitorReply(w, m, err)
 }
 
 func (a *API) updateMonitor(w http.ResponseWriter, r *http.Request) {
@@ -213,11 +214,7 @@ func (a *API) updateMonitor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := svc.Update(r.Context(), r.PathValue("id"), sp, PrincipalFrom(r.Context()).UserName, version)
-	if err != nil {
-		a.monitorError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
+	a.monitorReply(w, m, err)
 }
 
 func (a *API) deleteMonitor(w http.ResponseWriter, r *http.Request) {
@@ -284,11 +281,7 @@ func (a *API) muteMonitor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := svc.Mute(r.Context(), r.PathValue("id"), until, PrincipalFrom(r.Context()).UserName)
-	if err != nil {
-		a.monitorError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
+	a.monitorReply(w, m, err)
 }
 
 func (a *API) unmuteMonitor(w http.ResponseWriter, r *http.Request) {
@@ -297,11 +290,7 @@ func (a *API) unmuteMonitor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := svc.Mute(r.Context(), r.PathValue("id"), time.Time{}, PrincipalFrom(r.Context()).UserName)
-	if err != nil {
-		a.monitorError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
+	a.monitorReply(w, m, err)
 }
 
 // pageParams reads before and limit.
@@ -439,11 +428,7 @@ func (a *API) listTargets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := svc.ListTargets(r.Context())
-	if err != nil {
-		a.monitorError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"targets": list})
+	a.monitorReply(w, map[string]any{"targets": list}, err)
 }
 
 func (a *API) createTarget(w http.ResponseWriter, r *http.Request) {
@@ -470,11 +455,7 @@ func (a *API) getTarget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := svc.GetTarget(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.monitorError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	a.monitorReply(w, t, err)
 }
 
 func (a *API) updateTarget(w http.ResponseWriter, r *http.Request) {
@@ -487,11 +468,7 @@ func (a *API) updateTarget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := svc.UpdateTarget(r.Context(), r.PathValue("id"), spec, PrincipalFrom(r.Context()).UserName)
-	if err != nil {
-		a.monitorError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	a.monitorReply(w, t, err)
 }
 
 func (a *API) deleteTarget(w http.ResponseWriter, r *http.Request) {
@@ -513,11 +490,7 @@ func (a *API) testTarget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := svc.TestTarget(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.monitorError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	a.monitorReply(w, res, err)
 }
 
 func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) {
