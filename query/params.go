@@ -32,32 +32,16 @@ func SubstituteParams(query string, values map[string]string) (string, error) {
 }
 
 func substituteParams(query string, values map[string]string) (string, *Error) {
-	l := newLexer(query)
 	var b strings.Builder
 	last := 0
-	prev := token{typ: tokPipe}
-	for {
-		pipeline := l.pipeline
-		t := l.next()
-		// A "/" where an operand is expected starts a /regex/ literal (the
-		// parser's rule), whose text may hold anything: skip it whole.
-		if t.typ == tokSlash && pipeline && !endsOperand(prev) {
-			t = l.relexRegex(t.pos)
-		}
-		switch t.typ {
-		case tokError:
-			return "", t.err
-		case tokEOF:
-			b.WriteString(query[last:])
-			return b.String(), nil
-		}
-		prev = t
+	// A /regex/ literal's text may hold anything: scanTokens skips it whole.
+	err := scanTokens(query, func(t token, pipeline bool) *Error {
 		var repl string
 		switch {
 		case t.typ == tokParam:
 			v, ok := values[t.val]
 			if !ok {
-				return "", missingParam(t.pos, t.val)
+				return missingParam(t.pos, t.val)
 			}
 			repl = renderParam(v, pipeline)
 		case t.typ == tokTerm && t.params:
@@ -69,7 +53,7 @@ func substituteParams(query string, values map[string]string) (string, *Error) {
 				return v, nil
 			})
 			if err != nil {
-				return "", err
+				return err
 			}
 			repl = s
 		case (t.typ == tokString || t.typ == tokField) && strings.Contains(t.text, "{{"):
@@ -81,16 +65,22 @@ func substituteParams(query string, values map[string]string) (string, *Error) {
 				return escapeQuoted(v, quote), nil
 			})
 			if err != nil {
-				return "", err
+				return err
 			}
 			repl = s
 		default:
-			continue
+			return nil
 		}
 		b.WriteString(query[last:t.pos.Offset])
 		b.WriteString(repl)
 		last = t.end
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
+	b.WriteString(query[last:])
+	return b.String(), nil
 }
 
 func missingParam(pos Pos, name string) *Error {
@@ -240,8 +230,20 @@ func endsOperand(t token) bool {
 // lexWithRegexes is lexAll with /regex/ literals read where an operand is
 // expected, as the parser reads them.
 func lexWithRegexes(input string) ([]token, *Error) {
-	l := newLexer(input)
 	var toks []token
+	err := scanTokens(input, func(t token, _ bool) *Error {
+		toks = append(toks, t)
+		return nil
+	})
+	return toks, err
+}
+
+// scanTokens calls fn with each token of input up to the end, reading a
+// /regex/ literal where an operand is expected (the parser's rule), and
+// whether the token is in the pipeline (after the first "|"). It stops at
+// the first error, the lexer's or fn's.
+func scanTokens(input string, fn func(t token, pipeline bool) *Error) *Error {
+	l := newLexer(input)
 	prev := token{typ: tokPipe}
 	for {
 		pipeline := l.pipeline
@@ -251,11 +253,13 @@ func lexWithRegexes(input string) ([]token, *Error) {
 		}
 		switch t.typ {
 		case tokError:
-			return toks, t.err
+			return t.err
 		case tokEOF:
-			return toks, nil
+			return nil
 		}
-		toks = append(toks, t)
+		if err := fn(t, pipeline); err != nil {
+			return err
+		}
 		prev = t
 	}
 }
