@@ -300,22 +300,30 @@ func targetFromRecord(r *catalog.NotificationTarget) (*Target, error) {
 	return t, nil
 }
 
-// CreateTarget validates and stores a notification target.
-func (s *Service) CreateTarget(ctx context.Context, spec *TargetSpec, by string) (*Target, error) {
-	if err := spec.Validate(); err != nil {
-		return nil, err
-	}
-	cfg, _ := json.Marshal(spec)
-	r := &catalog.NotificationTarget{Name: spec.Name, Type: spec.Type, Config: string(cfg), CreatedBy: by}
-	if err := s.cat.CreateTarget(ctx, r); err != nil {
-		return nil, err
-	}
+// redactedTarget is the target of a catalog record, secrets redacted.
+func redactedTarget(r *catalog.NotificationTarget) (*Target, error) {
 	t, err := targetFromRecord(r)
 	if err != nil {
 		return nil, err
 	}
 	t.redact()
 	return t, nil
+}
+
+// CreateTarget validates and stores a notification target.
+func (s *Service) CreateTarget(ctx context.Context, spec *TargetSpec, by string) (*Target, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	cfg, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the target's settings: %w", err)
+	}
+	r := &catalog.NotificationTarget{Name: spec.Name, Type: spec.Type, Config: string(cfg), CreatedBy: by}
+	if err := s.cat.CreateTarget(ctx, r); err != nil {
+		return nil, err
+	}
+	return redactedTarget(r)
 }
 
 // UpdateTarget replaces a target's settings; secrets sent back as
@@ -333,17 +341,15 @@ func (s *Service) UpdateTarget(ctx context.Context, id string, spec *TargetSpec,
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	cfg, _ := json.Marshal(spec)
+	cfg, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the target's settings: %w", err)
+	}
 	r.Name, r.Type, r.Config, r.UpdatedBy = spec.Name, spec.Type, string(cfg), by
 	if err := s.cat.UpdateTarget(ctx, r); err != nil {
 		return nil, err
 	}
-	t, err := targetFromRecord(r)
-	if err != nil {
-		return nil, err
-	}
-	t.redact()
-	return t, nil
+	return redactedTarget(r)
 }
 
 // GetTarget returns a target by id or name, secrets redacted.
@@ -352,12 +358,7 @@ func (s *Service) GetTarget(ctx context.Context, ref string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := targetFromRecord(r)
-	if err != nil {
-		return nil, err
-	}
-	t.redact()
-	return t, nil
+	return redactedTarget(r)
 }
 
 // ListTargets returns the targets, secrets redacted.
@@ -368,11 +369,10 @@ func (s *Service) ListTargets(ctx context.Context) ([]*Target, error) {
 	}
 	out := make([]*Target, 0, len(rs))
 	for _, r := range rs {
-		t, err := targetFromRecord(r)
+		t, err := redactedTarget(r)
 		if err != nil {
 			return nil, err
 		}
-		t.redact()
 		out = append(out, t)
 	}
 	return out, nil
