@@ -422,6 +422,7 @@ func TestSumoImportAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantStatus(t, e.do("POST", "/api/v1/sumo/import?dryRun=maybe", e.user, "application/json", string(data)), 400)
 	r := e.do("POST", "/api/v1/sumo/import?dryRun=true", e.user, "application/json", string(data))
 	wantStatus(t, r, 200)
 	var rep struct {

@@ -112,18 +112,28 @@ func (a *API) lookupRows(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"fields": t.Fields, "rows": out, "offset": offset, "total": t.RowCount})
 }
 
+// boolParam reads the query parameter name as a boolean (false when
+// absent); a value that is not one answers 400.
+func boolParam(w http.ResponseWriter, r *http.Request, name string) (value, ok bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, true
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad.request", fmt.Sprintf("%s=%q: want true or false", name, v))
+		return false, false
+	}
+	return b, true
+}
+
 func (a *API) uploadLookup(w http.ResponseWriter, r *http.Request) {
 	if !requireAdmin(w, r, "upload lookup tables") {
 		return
 	}
-	merge := false
-	if v := r.URL.Query().Get("merge"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad.request", fmt.Sprintf("merge=%q: want true or false", v))
-			return
-		}
-		merge = b
+	merge, ok := boolParam(w, r, "merge")
+	if !ok {
+		return
 	}
 	// The body may hold the table's size limit in CSV text plus quoting
 	// and a multipart envelope.

@@ -164,11 +164,15 @@ func (a *API) createMonitor(w http.ResponseWriter, r *http.Request) {
 	if svc == nil {
 		return
 	}
+	dry, ok := boolParam(w, r, "dryRun")
+	if !ok {
+		return
+	}
 	sp, ok := readSpec(w, r)
 	if !ok {
 		return
 	}
-	if dry, _ := strconv.ParseBool(r.URL.Query().Get("dryRun")); dry {
+	if dry {
 		if err := svc.Validate(r.Context(), sp); err != nil {
 			a.monitorError(w, err)
 			return

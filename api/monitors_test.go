@@ -132,6 +132,11 @@ func TestMonitorAPI(t *testing.T) {
 	def := `{"name":"web events","query":"_sourceCategory=api/web event","window":"3h","frequency":"1m","delay":"1m",
 		"triggers":{"critical":{"op":">","threshold":0}},"notifications":[{"target":"hook"}],"enabled":true}`
 	wantStatus(t, e.postJSON("/api/v1/monitors?dryRun=true", e.user, def), 200)
+	// A dry run asked for in a way that is not a boolean creates nothing
+	// either: it is refused.
+	if r := e.postJSON("/api/v1/monitors?dryRun=yes", e.user, def); r.status != 400 || !strings.Contains(string(r.body), `dryRun=\"yes\"`) {
+		t.Fatalf("dryRun=yes: %d %s", r.status, r.body)
+	}
 
 	// bob creates a monitor; it fires at the next evaluation and the
 	// webhook hears of it once.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/dohyo/dohyo/sumoimport"
 )
@@ -29,7 +28,10 @@ const maxSumoExport = 32 << 20
 // With dryRun nothing is created. A body that is not a content export is
 // a 400.
 func (a *API) sumoImport(w http.ResponseWriter, r *http.Request) {
-	dry, _ := strconv.ParseBool(r.URL.Query().Get("dryRun"))
+	dry, ok := boolParam(w, r, "dryRun")
+	if !ok {
+		return
+	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSumoExport))
 	if err != nil {
 		var mbe *http.MaxBytesError
