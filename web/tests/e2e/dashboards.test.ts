@@ -54,6 +54,15 @@ async function allDrawn(timeout = 120_000) {
 }
 
 /** panelStates lists every panel's title, state and (for errors) message. */
+/** saveDashboard saves the edited dashboard and waits until it has left
+ * edit mode, URL included: the URL follows in an effect after the render,
+ * and a reload before it would open the editor again. */
+async function saveDashboard() {
+  await page.click('[data-testid=dash-save]');
+  await page.waitForSelector('[data-testid=dash-edit]');
+  await page.waitForURL((u) => !/[?&]edit=1/.test(u.toString()));
+}
+
 async function panelStates(): Promise<{ title: string; state: string; error: string }[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll('[data-testid=dash-panel]')].map((p) => ({
@@ -286,8 +295,7 @@ describe('dashboards and apps', () => {
     await target.focus();
     await page.keyboard.press('Shift+ArrowRight');
     expect(await target.evaluate((el) => getComputedStyle(el).gridColumnEnd)).not.toBe(before);
-    await page.click('[data-testid=dash-save]');
-    await page.waitForSelector('[data-testid=dash-edit]');
+    await saveDashboard();
     await page.reload();
     await allDrawn();
     const saved = page.locator(`[data-testid=dash-panel][data-panel-id=${id}]`);
@@ -342,8 +350,7 @@ describe('dashboards and apps', () => {
     await page.locator(`[data-testid=dash-panel][data-panel-id=${id2}] [data-testid=panel-chart-honeycomb][data-drawn="1"]`).waitFor({ timeout: 60_000 });
     await page.click('[data-testid=panel-editor-close]');
 
-    await page.click('[data-testid=dash-save]');
-    await page.waitForSelector('[data-testid=dash-edit]');
+    await saveDashboard();
     const dashId = new URL(page.url()).pathname.split('/').pop()!;
     const saved = await api<{ panels: { id: string; description?: string; visualization: { type: string; valueField?: string; thresholds?: { value: number; color: string; label?: string }[] } }[] }>('GET', `/api/v1/dashboards/${dashId}`);
     const p = saved.panels.find((x) => x.id === id)!;
