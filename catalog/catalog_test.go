@@ -3,7 +3,9 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -140,5 +142,32 @@ func TestSourceValidation(t *testing.T) {
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: err = %v, want ErrInvalid containing %q", tc.spec, err, tc.want)
 		}
+	}
+}
+
+// Sources created within the same millisecond still list in creation order
+// (their IDs are random, so ordering by ID would shuffle them).
+func TestListSourcesCreationOrder(t *testing.T) {
+	ctx := context.Background()
+	c, _ := openTest(t)
+	defer c.Close()
+	var want []string
+	for i := range 30 {
+		s, _, err := c.CreateSource(ctx, SourceSpec{Name: fmt.Sprintf("s%02d", i), Category: "c"}, "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, s.ID)
+	}
+	list, err := c.ListSources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range list {
+		got = append(got, s.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("list order %v, want creation order %v", got, want)
 	}
 }

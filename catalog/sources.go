@@ -167,7 +167,7 @@ func scanSource(sc interface{ Scan(...any) error }) (*Source, []byte, error) {
 
 // ListSources returns every source, oldest first.
 func (c *Catalog) ListSources(ctx context.Context) ([]*Source, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources ORDER BY created_at, id`)
+	rows, err := c.db.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources ORDER BY created_at, rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("list sources: %w", err)
 	}
