@@ -95,16 +95,25 @@ func main() {
 	}
 	b.header()
 	if *try {
-		for _, l := range flag.Args() {
-			var ds []time.Duration
-			var n int64
-			for range b.runs + 1 {
-				t0 := time.Now()
-				n, err = b.runLogsQL(l, b.rng())
+		// Rounds alternate the queries so that machine noise spreads over
+		// all of them; the first round warms the caches and is dropped.
+		qs := flag.Args()
+		walls := make([][]time.Duration, len(qs))
+		cpus := make([][]time.Duration, len(qs))
+		rows := make([]int64, len(qs))
+		for round := range b.runs + 1 {
+			for i, l := range qs {
+				c0, t0 := cpuTime(), time.Now()
+				rows[i], err = b.runLogsQL(l, b.rng())
 				check(err)
-				ds = append(ds, time.Since(t0))
+				if round > 0 {
+					walls[i] = append(walls[i], time.Since(t0))
+					cpus[i] = append(cpus[i], cpuTime()-c0)
+				}
 			}
-			fmt.Printf("%s  %d rows  %s\n", ms(median(ds[1:])), n, l)
+		}
+		for i, l := range qs {
+			fmt.Printf("%s wall  %s CPU  %d rows  %s\n", ms(median(walls[i])), ms(median(cpus[i])), rows[i], l)
 		}
 		return
 	}
