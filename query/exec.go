@@ -262,6 +262,15 @@ func runMessages(ctx context.Context, st store.Store, opt ExecOptions, logsql st
 // runCompactMessages is runMessages for rows that only Go stages reading
 // fields by name see before an aggregate (a pruned plan, prune.go): a row
 // leaves out the fixed fields it has no value for (buildMessages).
+//
+// The rows also borrow the engine's block instead of copying from it:
+// the stages a pruned plan runs before its aggregate (parse, parse regex,
+// where, assignments, timeslice; stageReads) pass each row on within the
+// call that got it, and the aggregate copies what it keeps (group keys,
+// first/last and distinct values), so nothing of a row outlives the
+// engine's callback. Copying _raw out of the block was a fifth of the
+// time of a Go pipeline (bench/query); TestBorrowedRowsOutliveNothing
+// overwrites every block after its callback to prove nothing keeps it.
 func runCompactMessages(ctx context.Context, st store.Store, opt ExecOptions, logsql string, from, to int64, sink rowSink) error {
 	return runMessagesRows(ctx, st, opt, logsql, from, to, sink, true)
 }
@@ -289,7 +298,7 @@ func runMessagesRows(ctx context.Context, st store.Store, opt ExecOptions, logsq
 	if !ok {
 		return runEngine(ctx, st, opt, logsql, from, to, push(false))
 	}
-	return queryDone(ctx, tq.QueryTransient(ctx, engineQuery(opt, logsql, from, to), serially(push(true))))
+	return queryDone(ctx, tq.QueryTransient(ctx, engineQuery(opt, logsql, from, to), serially(push(!compact))))
 }
 
 // parseEngineTime parses the engine's _time text.
@@ -318,7 +327,7 @@ func blockMessages(b *store.Block) ([]Row, error) { return buildMessages(b, fals
 func buildMessages(b *store.Block, own, compact bool) ([]Row, error) {
 	n := b.Rows()
 	timeCol := b.Column(engineTimeField)
-	if timeCol == nil {
+	if timeCol == nil && !compact {
 		return nil, errors.New("engine returned messages without _time")
 	}
 	fixed := make([]*store.Column, len(fixedMessageFields))
@@ -364,7 +373,10 @@ func buildMessages(b *store.Block, own, compact bool) ([]Row, error) {
 	fields := make([]Field, 0, total)
 	// The text of the times: 19 digits until the year 2286.
 	var text textChunk
-	size := 20 * n
+	size := 0
+	if timeCol != nil {
+		size = 20 * n
+	}
 	if own {
 		for _, c := range fixed {
 			if c != nil {
@@ -400,15 +412,22 @@ func buildMessages(b *store.Block, own, compact bool) ([]Row, error) {
 	}
 	rows := make([]Row, n)
 	for i := range n {
-		ns, err := parseEngineTime(timeCol.Values[i])
-		if err != nil {
-			return nil, err
+		// Compact rows of stages that read neither the time nor the row
+		// id go without both (Plan.orderFree).
+		var ns int64
+		nsText := ""
+		if timeCol != nil {
+			var err error
+			if ns, err = parseEngineTime(timeCol.Values[i]); err != nil {
+				return nil, err
+			}
+			nsText = text.formatInt(ns)
 		}
 		start := len(fields)
-		nsText := text.formatInt(ns)
 		for j, name := range fixedMessageFields {
 			v := ""
 			switch {
+			case name == event.FieldMessageTime && timeCol == nil:
 			case name == event.FieldMessageTime:
 				if ns >= 1e6 {
 					// The milliseconds are the nanoseconds' text without
@@ -430,11 +449,13 @@ func buildMessages(b *store.Block, own, compact bool) ([]Row, error) {
 				fields = append(fields, Field{c.Name, str(v)})
 			}
 		}
-		rid := ""
-		if ridCol != nil {
-			rid = str(ridCol.Values[i])
+		if timeCol != nil {
+			rid := ""
+			if ridCol != nil {
+				rid = str(ridCol.Values[i])
+			}
+			fields = append(fields, Field{hiddenTimeField, nsText}, Field{hiddenRowID, rid})
 		}
-		fields = append(fields, Field{hiddenTimeField, nsText}, Field{hiddenRowID, rid})
 		for _, c := range hiddenJSON {
 			if v := c.Values[i]; v != "" {
 				fields = append(fields, Field{c.Name, str(v)})
@@ -989,7 +1010,9 @@ func (p *Plan) Histogram(ctx context.Context, st store.Store, opt ExecOptions, b
 	} else {
 		bs := &bucketSink{size: size, off: off, counts: counts}
 		chain := p.buildChain(bs, p.messageSteps(), nil, opt.run)
-		if err := p.runPlanMessages(ctx, st, opt, p.goMessagesLogsQL(), start, end, chain); err != nil {
+		timed := *p // the buckets need every row's time
+		timed.timed = true
+		if err := p.runPlanMessages(ctx, st, opt, timed.goMessagesLogsQL(), start, end, chain); err != nil {
 			return nil, err
 		}
 		if err := chain.finish(); err != nil {

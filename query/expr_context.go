@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -104,6 +105,9 @@ func (w *warnings) add(msg string) {
 			w.lost++
 			return
 		}
+		// A message may hold a row's value, which may borrow the
+		// engine's block (runCompactMessages).
+		msg = strings.Clone(msg)
 		w.order = append(w.order, msg)
 	}
 	w.counts[msg]++

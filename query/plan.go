@@ -180,6 +180,9 @@ type Plan struct {
 	// to the first aggregate can run in the engine in front of it, their
 	// exactness checked by the aggregate's query (where_guard.go).
 	guard *whereGuard
+	// timed: the run needs each row's time even when the stages do not
+	// (the histogram of an aggregate query's messages; orderFree).
+	timed bool
 }
 
 // rowsCounterColumn is the hidden column a pushed aggregate adds to count

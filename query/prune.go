@@ -23,8 +23,11 @@ import (
 //     turns pruning off;
 //   - walkFields lists the fields a stage writes as well as those it reads,
 //     so the set is a superset of the reads;
-//   - the runtime's own fields are always kept: _time (_messageTime, the
-//     order of messages, timeslice) and the row id (ties, first/last).
+//   - the runtime's own fields, _time (_messageTime, the order of
+//     messages, timeslice) and the row id (ties, first/last), are kept
+//     unless the stages need neither (orderFree): then the engine neither
+//     formats each row's time as text nor reads the row ids, and the rows
+//     carry neither.
 //
 // A Row field is found by its exact name (Row.Get, rowValue, the scope's
 // matchField); names in stages are canonical (lower-cased customs, the
@@ -50,8 +53,10 @@ func (p *Plan) pruneColumns() (cols []string, ok bool) {
 			cols = append(cols, c)
 		}
 	}
-	add(engineTimeField)
-	add(event.FieldRowID)
+	if !p.orderFree() {
+		add(engineTimeField)
+		add(event.FieldRowID)
+	}
 	if !p.scopePushed && p.query.Scope != nil {
 		walkExpr(p.query.Scope, func(e Expr) {
 			switch n := e.(type) {
@@ -71,7 +76,67 @@ func (p *Plan) pruneColumns() (cols []string, ok bool) {
 			add(r)
 		}
 	}
+	if len(cols) == 0 {
+		// The stages read nothing ("* | count"): a column the engine
+		// has for every block, not for every row.
+		cols = append(cols, "_stream_id")
+	}
 	return cols, true
+}
+
+// orderFree reports whether the Go stages up to the first aggregate read
+// neither a message's time nor its row id: no timeslice, no _messageTime
+// among the fields they name, and no aggregate that picks values by the
+// order of messages (first, last, most_recent, least_recent) or is not
+// known here.
+func (p *Plan) orderFree() bool {
+	if p.timed {
+		return false
+	}
+	if !p.scopePushed && p.query.Scope != nil {
+		readsTime := false
+		walkExpr(p.query.Scope, func(e Expr) {
+			if m, ok := e.(*FieldMatch); ok && m.Field == event.FieldMessageTime {
+				readsTime = true
+			}
+		})
+		if readsTime {
+			return false
+		}
+	}
+	for i := p.pushed; i <= p.firstAgg; i++ {
+		var calls []*AggCall
+		switch st := p.steps[i].stage.(type) {
+		case *TimesliceStage:
+			return false
+		case *AggregateStage:
+			calls = st.Funcs
+		case *TopStage:
+			if st.By != nil {
+				calls = []*AggCall{st.By}
+			}
+		}
+		for len(calls) > 0 {
+			c := calls[0]
+			calls = calls[1:]
+			switch c.Func {
+			case "count", "count_distinct", "count_frequent", "sum", "avg", "min", "max",
+				"pct", "pct_sampling", "median", "stddev", "values":
+			case "topk":
+				calls = append(calls, c.Inner)
+			default:
+				return false
+			}
+		}
+		readsTime := false
+		p.steps[i].stage.walkFields(func(f FieldRef) {
+			readsTime = readsTime || f.Name == event.FieldMessageTime
+		})
+		if readsTime {
+			return false
+		}
+	}
+	return true
 }
 
 // stageReads returns the fields a stage may read (and those it writes),
@@ -103,7 +168,7 @@ func (p *Plan) prunePipe(copies []string) string {
 	}
 	quoted := make([]string, 0, len(cols)+len(copies))
 	for _, c := range cols {
-		if c == engineTimeField {
+		if c == engineTimeField || c == "_stream_id" {
 			quoted = append(quoted, c)
 			continue
 		}
