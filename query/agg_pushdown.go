@@ -82,6 +82,11 @@ type aggEngine struct {
 	// cond is a LogsQL filter on the rows entering the aggregate under
 	// which the engine's result is exact ("" when it always is).
 	cond string
+	// guarded, when not nil, replaces parts when field is a guarded
+	// where's (where_guard.go): its rows satisfy guardCond instead of
+	// cond.
+	guarded []string
+	field   string
 }
 
 // engineMerger is implemented by the states of pushable functions: merge
@@ -263,7 +268,10 @@ func (p *Plan) markKeyCheck() {
 //
 // With fail set, the pipe also counts the rows failing that condition
 // (failColumn).
-func (a *aggImpl) statsPipe(split bool, binds map[*timesliceImpl]sliceBinding, counter, fail string) enginePlan {
+//
+// guarded are the fields of the guarded wheres in front of the aggregate
+// (Plan.guardedFields).
+func (a *aggImpl) statsPipe(split bool, binds map[*timesliceImpl]sliceBinding, counter, fail string, guarded []string) enginePlan {
 	var ep enginePlan
 	var by []string
 	for _, k := range a.keys {
@@ -295,7 +303,10 @@ func (a *aggImpl) statsPipe(split bool, binds map[*timesliceImpl]sliceBinding, c
 	for _, fn := range a.funcs {
 		e, _ := fn.engine()
 		parts := e.parts
-		if split && e.split != nil {
+		switch {
+		case e.guarded != nil && slices.Contains(guarded, e.field):
+			parts = e.guarded
+		case split && e.split != nil:
 			parts = e.split
 		}
 		var cols []string
@@ -339,7 +350,7 @@ func (a *aggImpl) logsQL(rowsCounter string) (string, bool) {
 	if rowsCounter != "" {
 		fail = a.engineCond() // as the run does (runPushedAggregate)
 	}
-	return a.statsPipe(false, nil, rowsCounter, fail).pipe, true
+	return a.statsPipe(false, nil, rowsCounter, fail, nil).pipe, true
 }
 
 // pushedAggregate returns the first aggregate when it is pushed and is an
@@ -444,7 +455,7 @@ func (p *Plan) runPushedAggregateKeys(ctx context.Context, st store.Store, opt E
 		if countFails {
 			fail = g
 		}
-		ep := a.statsPipe(split, binds, rowsCounterColumn, fail)
+		ep := a.statsPipe(split, binds, rowsCounterColumn, fail, p.guardedFields())
 		q := msgs
 		if filterG {
 			q += " | filter " + g
@@ -718,7 +729,7 @@ func (a *aggImpl) explainSplit(p *Plan) string {
 		return b.String()
 	}
 	if g := p.aggCond(a); g != "" {
-		ep := a.statsPipe(true, nil, rowsCounterColumn, "")
+		ep := a.statsPipe(true, nil, rowsCounterColumn, "", p.guardedFields())
 		var ops []string
 		for _, i := range p.guardSteps() {
 			ops = append(ops, p.steps[i].impl.explain())

@@ -344,7 +344,7 @@ func (p *Plan) aggregateLogsQL() string {
 	if a, ok := impl.(*aggImpl); ok {
 		// With the conditions the run counts (guarded wheres, unchecked
 		// conditional stages).
-		pipe = a.statsPipe(false, nil, rowsCounterColumn, p.aggCond(a)).pipe
+		pipe = a.statsPipe(false, nil, rowsCounterColumn, p.aggCond(a), p.guardedFields()).pipe
 	}
 	return p.messagesLogsQL() + " | " + pipe + " | limit " + strconv.Itoa(impl.groupLimit()+1)
 }

@@ -30,6 +30,7 @@ func TestWhereGuardDifferential(t *testing.T) {
 		`* | parse "v=*;" as w | where %s | where num(w) < 99999 | count by w`,
 		`_sourceCategory=tricky/uint | parse "v=*;" as w | where %s | count by w`,
 		`_sourceCategory=tricky/int | parse "v=*;" as w | where %s | sum(w) by _sourceCategory`,
+		`_sourceCategory=tricky/digits | parse "v=*;" as w | where %s | sum(w), min(w), max(w), avg(w) by _sourceCategory`,
 		`* | where %s | count by v`,
 	}
 	guarded := 0
