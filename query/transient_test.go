@@ -26,14 +26,7 @@ func TestTransientBlocksEqualCopied(t *testing.T) {
 	}
 	run := func(st store.Store, text string) string {
 		t.Helper()
-		q, err := Parse(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := Compile(q, CompileOptions{PushDown: false})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := compileText(t, text, CompileOptions{PushDown: false})
 		s := &collectSink{}
 		if _, err := p.Execute(context.Background(), st, ExecOptions{Range: tl.rng, Location: time.UTC}, s); err != nil {
 			t.Fatalf("%s: %v", text, err)
@@ -109,14 +102,7 @@ func TestBorrowedRowsOutliveNothing(t *testing.T) {
 	tl := getTimeline(t)
 	run := func(st store.Store, text string) (string, bool) {
 		t.Helper()
-		q, err := Parse(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := Compile(q, CompileOptions{PushDown: false})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := compileText(t, text, CompileOptions{PushDown: false})
 		_, pruned := p.pruneColumns()
 		s := &collectSink{}
 		res, err := p.Execute(context.Background(), st, ExecOptions{Range: tl.rng, Location: time.UTC}, s)
