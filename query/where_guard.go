@@ -20,7 +20,9 @@ import "strings"
 //
 //	filter (f:>N or f:~"[.eE+]")
 //
-// and adds numericCond(f) to the aggregate's condition G (agg_pushdown.go).
+// and adds the condition to the aggregate's condition G (agg_pushdown.go),
+// in the cheaper form guardCond(f) that the filter makes exact, which also
+// replaces the aggregate's own numericCond(f).
 // The engine's query counts the rows failing G as it does for the
 // aggregate's own conditions; none, the common case: every row reaching
 // the stats had a value on which the filter was exact, and so did every row
@@ -89,7 +91,7 @@ func guardCond(f string) string {
 type whereGuard struct {
 	from    int            // the index of the first guarded step (the plan's pushed)
 	filters map[int]string // the superset filter of each guarded where step
-	conds   []string       // numericCond of each field the wheres read
+	conds   []string       // guardCond of each field the wheres read
 	fields  []string       // those fields
 }
 
