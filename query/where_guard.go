@@ -83,8 +83,10 @@ const guardCatchRegexp = `[.eE+]`
 // TestWhereGuardDifferential checks it all, with such values.
 func guardCond(f string) string {
 	q := logsQLString(storageField(f))
-	return "(" + q + `:"" or (` + q + `:pattern_match_full("<N>") !` + q + `:~"b" !` + q + `:~"B" !` + q + `:~"d" !` +
-		q + `:~"e" !` + q + `:~"E") or ` + q + ":value_type(uint8) or " + q + ":value_type(uint16) or " + q + ":value_type(uint32))"
+	// One regexp of literals, which the engine runs as substring tests
+	// (regexutil's "or values"), costs half as much as five filters.
+	return "(" + q + `:"" or (` + q + `:pattern_match_full("<N>") !` + q + `:~"b|B|d|e|E") or ` +
+		q + ":value_type(uint8) or " + q + ":value_type(uint16) or " + q + ":value_type(uint32))"
 }
 
 // whereGuard is the guarded part of a plan.
