@@ -101,6 +101,7 @@ func main() {
 		walls := make([][]time.Duration, len(qs))
 		cpus := make([][]time.Duration, len(qs))
 		rows := make([]int64, len(qs))
+		b.startProfile() // -cpuprofile: the tried queries' CPU
 		for round := range b.runs + 1 {
 			for i, l := range qs {
 				c0, t0 := cpuTime(), time.Now()
@@ -115,6 +116,7 @@ func main() {
 		for i, l := range qs {
 			fmt.Printf("%s wall  %s CPU  %d rows  %s\n", ms(median(walls[i])), ms(median(cpus[i])), rows[i], l)
 		}
+		b.stopProfile()
 		return
 	}
 	b.pairs()
