@@ -18,7 +18,7 @@ import "strings"
 // a where made of such comparisons is pushed, only in front of a pushed
 // aggregate, as a filter keeping a superset of Go's rows
 //
-//	filter (f:>N or f:~"[.eE+]")
+//	filter (f:>N or f:~"\\.|e|E|\\+")
 //
 // and adds the condition to the aggregate's condition G (agg_pushdown.go),
 // in the cheaper form guardCond(f) that the filter makes exact, which also
@@ -54,8 +54,10 @@ import "strings"
 // guardedPlan.
 
 // guardCatchRegexp matches the values in Go's number grammar that are not
-// integers without a plus sign.
-const guardCatchRegexp = `[.eE+]`
+// integers without a plus sign: '.', 'e', 'E' or '+'. Literals joined by
+// '|' the engine tests as substrings; a character class goes through Go's
+// regexp engine (4% of the query above, bench/query -try).
+const guardCatchRegexp = `\.|e|E|\+`
 
 // guardCond is the condition G holds for a guarded field f in place of
 // numericCond(f), which costs a regexp per row (a third of the time of
