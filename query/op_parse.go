@@ -734,7 +734,11 @@ func (c *parseImpl) newOperator(next rowSink) rowSink {
 	return newExtractOp(c.extraction, func(s string, _ Row, vals []string) bool { return c.pat.match(s, vals) }, next)
 }
 
-func (c *parseImpl) logsQL(string) (string, bool) {
+func (c *parseImpl) logsQL(string) (string, bool) { return c.pushedLogsQL(true) }
+
+// pushedLogsQL is logsQL; without check, the rows the pattern does not
+// match are left for a later filter to drop (Plan.uncheckedParse).
+func (c *parseImpl) pushedLogsQL(check bool) (string, bool) {
 	x := c.extraction
 	if !x.pushableSource() {
 		return "", false
@@ -768,7 +772,7 @@ func (c *parseImpl) logsQL(string) (string, bool) {
 	case cond == "":
 		return extract, true
 	case !slices.Contains(x.outs, x.src) && formatFieldName(storageField(x.src)):
-		return unmatchedLogsQL(c.pat.lits, storageField(x.src), x.outs, extract, c.first, x.nodrop), true
+		return unmatchedLogsQL(c.pat.lits, storageField(x.src), x.outs, extract, c.first, x.nodrop, check), true
 	case !x.nodrop && c.first:
 		return "filter " + cond + " | " + extract, true
 	}
@@ -815,7 +819,10 @@ var srcCopy = event.InternalFieldPrefix + "src"
 // message once more before the extract searches it again: then there is
 // no such filter (parse | where | avg in bench/query: 1.26–1.50 s with
 // it, 1.06–1.10 s without).
-func unmatchedLogsQL(lits []string, src string, outs []string, extract string, first, nodrop bool) string {
+//
+// Without check (and without nodrop) only the extract remains: the caller
+// knows that a later filter drops every row whose last output is empty.
+func unmatchedLogsQL(lits []string, src string, outs []string, extract string, first, nodrop, check bool) string {
 	q := logsQLString(src)
 	re := logsQLString(literalSequenceRegexp(lits))
 	last := logsQLString(outs[len(outs)-1])
@@ -832,7 +839,7 @@ func unmatchedLogsQL(lits []string, src string, outs []string, extract string, f
 		}
 	}
 	b.WriteString(extract)
-	if nodrop && len(outs) == 1 {
+	if nodrop && len(outs) == 1 || !nodrop && !check {
 		return b.String()
 	}
 	copyTo := logsQLString(srcCopy)

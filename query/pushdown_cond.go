@@ -124,6 +124,10 @@ func (p *Plan) pushedPipe(i int) string {
 			}
 		}
 	}
+	if c, ok := p.steps[i].impl.(*parseImpl); ok && p.uncheckedParse(i, c) {
+		pipe, _ := c.pushedLogsQL(false)
+		return pipe
+	}
 	pipe, _ := p.steps[i].impl.logsQL("")
 	return pipe
 }

@@ -1,6 +1,9 @@
 package query
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Guarded numeric where before a pushed aggregate.
 //
@@ -209,6 +212,23 @@ func (p *Plan) guardedFields() []string {
 		return nil
 	}
 	return p.guard.fields
+}
+
+// uncheckedParse reports whether parse step i needs no check of the rows
+// its pattern does not match (unmatchedLogsQL): it comes right before the
+// guarded wheres, which compare its last output. The extract leaves that
+// output empty on such rows, and every guarded where's superset filter is
+// a conjunction holding a term (f:op N or f:~guardCatchRegexp) for it,
+// false on an empty value, so the engine drops them; Go drops them too,
+// in the parse, or in the where (num of an empty value is null), like the
+// rows the pattern matches with an empty last output. Saves a test and a
+// copy per row (bench/query -try).
+func (p *Plan) uncheckedParse(i int, c *parseImpl) bool {
+	if !p.guarding() || i != p.guard.from-1 || c.extraction.nodrop {
+		return false
+	}
+	outs := c.extraction.outs
+	return len(outs) > 0 && slices.Contains(p.guard.fields, outs[len(outs)-1])
 }
 
 // guardedPipe is the pushed pipe of guarded step i, if it is one.
