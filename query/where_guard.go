@@ -81,7 +81,9 @@ const guardCatchRegexp = `\.|e|E|\+`
 //     does not read as a number, which its range filter dropped and which
 //     no '.', 'e', 'E' or '+' kept. Digits only (leading zeros and any
 //     length) read as the same number in Go and in the engine, and sums
-//     of them are monotonic, checked below 2^53 (agg_numeric.go).
+//     of them are monotonic, checked below 2^53 (agg_numeric.go);
+//   - no empty value passes the filter, so G need not accept one, and
+//     the field's count is the rows' count.
 //
 // The value_type alternatives are numericCond's: the engine's filters in
 // a pipe see no value of a column in a numeric encoding.
@@ -90,7 +92,8 @@ func guardCond(f string) string {
 	q := logsQLString(storageField(f))
 	// One regexp of literals, which the engine runs as substring tests
 	// (regexutil's "or values"), costs half as much as five filters.
-	return "(" + q + `:"" or (` + q + `:pattern_match_full("<N>") !` + q + `:~"b|B|d|e|E") or ` +
+	// No empty value passes the superset filter: no test for one.
+	return "((" + q + `:pattern_match_full("<N>") !` + q + `:~"b|B|d|e|E") or ` +
 		q + ":value_type(uint8) or " + q + ":value_type(uint16) or " + q + ":value_type(uint32))"
 }
 
