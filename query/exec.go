@@ -285,9 +285,9 @@ func (p *Plan) runPlanMessages(ctx context.Context, st store.Store, opt ExecOpti
 }
 
 func runMessagesRows(ctx context.Context, st store.Store, opt ExecOptions, logsql string, from, to int64, sink rowSink, compact bool) error {
-	push := func(own bool) func(b *store.Block) error {
+	push := func(own bool, reuse *rowBuffers) func(b *store.Block) error {
 		return func(b *store.Block) error {
-			rows, err := buildMessages(b, own, compact)
+			rows, err := buildMessages(b, own, compact, reuse)
 			if err != nil {
 				return err
 			}
@@ -296,9 +296,13 @@ func runMessagesRows(ctx context.Context, st store.Store, opt ExecOptions, logsq
 	}
 	tq, ok := st.(store.TransientQuerier)
 	if !ok {
-		return runEngine(ctx, st, opt, logsql, from, to, push(false))
+		return runEngine(ctx, st, opt, logsql, from, to, push(false, nil))
 	}
-	return queryDone(ctx, tq.QueryTransient(ctx, engineQuery(opt, logsql, from, to), serially(push(!compact))))
+	var reuse *rowBuffers // one block at a time (serially)
+	if compact {
+		reuse = &rowBuffers{}
+	}
+	return queryDone(ctx, tq.QueryTransient(ctx, engineQuery(opt, logsql, from, to), serially(push(!compact, reuse))))
 }
 
 // parseEngineTime parses the engine's _time text.
@@ -314,7 +318,15 @@ func parseEngineTime(s string) (int64, error) {
 }
 
 // blockMessages converts engine rows into messages.
-func blockMessages(b *store.Block) ([]Row, error) { return buildMessages(b, false, false) }
+func blockMessages(b *store.Block) ([]Row, error) { return buildMessages(b, false, false, nil) }
+
+// rowBuffers are the slices of the rows of one block, reused for the next
+// block when the rows borrow the block (runCompactMessages): nothing of
+// them outlives the callback either.
+type rowBuffers struct {
+	fields []Field
+	rows   []Row
+}
 
 // buildMessages converts engine rows into messages. With own, the block's
 // names and values are only valid during the call (store.TransientQuerier)
@@ -324,7 +336,9 @@ func blockMessages(b *store.Block) ([]Row, error) { return buildMessages(b, fals
 // pruned query did not ask for): its fixed fields are those it has, in
 // their order, and it never reaches a stage that reads a message's layout
 // (runCompactMessages).
-func buildMessages(b *store.Block, own, compact bool) ([]Row, error) {
+//
+// With reuse, the rows are built in its slices, grown as needed.
+func buildMessages(b *store.Block, own, compact bool, reuse *rowBuffers) ([]Row, error) {
 	n := b.Rows()
 	timeCol := b.Column(engineTimeField)
 	if timeCol == nil && !compact {
@@ -370,7 +384,12 @@ func buildMessages(b *store.Block, own, compact bool) ([]Row, error) {
 			}
 		}
 	}
-	fields := make([]Field, 0, total)
+	var fields []Field
+	if reuse != nil && cap(reuse.fields) >= total {
+		fields = reuse.fields[:0]
+	} else {
+		fields = make([]Field, 0, total)
+	}
 	// The text of the times: 19 digits until the year 2286.
 	var text textChunk
 	size := 0
@@ -410,7 +429,15 @@ func buildMessages(b *store.Block, own, compact bool) ([]Row, error) {
 		}
 		return s
 	}
-	rows := make([]Row, n)
+	var rows []Row
+	if reuse != nil && cap(reuse.rows) >= n {
+		rows = reuse.rows[:n]
+	} else {
+		rows = make([]Row, n)
+	}
+	if reuse != nil {
+		reuse.fields, reuse.rows = fields, rows
+	}
 	for i := range n {
 		// Compact rows of stages that read neither the time nor the row
 		// id go without both (Plan.orderFree).
@@ -560,9 +587,11 @@ type filterOp struct {
 
 func (o *filterOp) push(rows []Row) error {
 	o.buf = o.buf[:0]
-	for _, r := range rows {
-		if o.m.match(r) {
-			o.buf = append(o.buf, r)
+	for i := range rows {
+		// A *Row, not a Row: a slice in an interface is a heap
+		// allocation per row (5% of a Go pipeline, bench/query).
+		if o.m.match(&rows[i]) {
+			o.buf = append(o.buf, rows[i])
 		}
 	}
 	if len(o.buf) == 0 {

@@ -17,7 +17,7 @@ func TestBuildMessagesTimes(t *testing.T) {
 	for _, ns := range []int64{0, 1, 999999, 1000000, 1000001, 123456789, 1748822400123456789, -1, -1000000, -1500000} {
 		text := time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
 		for _, own := range []bool{false, true} {
-			rows, err := buildMessages(&store.Block{Columns: []store.Column{{Name: "_time", Values: []string{text, text}}}}, own, own)
+			rows, err := buildMessages(&store.Block{Columns: []store.Column{{Name: "_time", Values: []string{text, text}}}}, own, own, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,11 +51,11 @@ func TestCompactRows(t *testing.T) {
 		{Name: storageField("_sourceHost"), Values: []string{"", "h2"}},
 		{Name: "zz", Values: []string{"1", ""}},
 	}}
-	full, err := buildMessages(b, true, false)
+	full, err := buildMessages(b, true, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	compact, err := buildMessages(b, true, true)
+	compact, err := buildMessages(b, true, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
