@@ -253,6 +253,7 @@ func (f *minMaxFn) engine() (aggEngine, bool) {
 	return aggEngine{
 		parts: []string{name + "(" + q + ") if (" + nonEmpty(q) + ")"},
 		cond:  numericCond(f.field),
+		field: f.field,
 	}, true
 }
 

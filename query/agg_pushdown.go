@@ -82,11 +82,11 @@ type aggEngine struct {
 	// cond is a LogsQL filter on the rows entering the aggregate under
 	// which the engine's result is exact ("" when it always is).
 	cond string
-	// guarded, when not nil, replaces parts when field is a guarded
-	// where's (where_guard.go): its rows satisfy guardCond instead of
-	// cond.
-	guarded []string
+	// field, when cond is numericCond(field): behind guarded wheres on
+	// it (where_guard.go) its rows satisfy guardCond(field) instead, and
+	// guarded, when not nil, replaces parts.
 	field   string
+	guarded []string
 }
 
 // engineMerger is implemented by the states of pushable functions: merge
@@ -141,11 +141,12 @@ func canonicalCond(f string) string {
 // engineCond is the conjunction of the functions' conditions (and of the
 // by-field's, when the stage groups by one field and no check of the
 // engine's output replaces it).
-func (a *aggImpl) engineCond() string { return joinConds(a.engineConds(!a.keyCheck)) }
+func (a *aggImpl) engineCond() string { return joinConds(a.engineConds(!a.keyCheck, nil)) }
 
 // engineConds are the conditions engineCond joins; keyGuard adds the
-// single by-field's.
-func (a *aggImpl) engineConds(keyGuard bool) []string {
+// single by-field's, and a function's condition on one of the guarded
+// fields is guardCond's (Plan.guardedFields).
+func (a *aggImpl) engineConds(keyGuard bool, guarded []string) []string {
 	var conds []string
 	seen := map[string]bool{}
 	if keyGuard && a.singleKey() && !a.verbatimKey() {
@@ -155,9 +156,13 @@ func (a *aggImpl) engineConds(keyGuard bool) []string {
 	}
 	for _, fn := range a.funcs {
 		e, _ := fn.engine()
-		if e.cond != "" && !seen[e.cond] {
-			seen[e.cond] = true
-			conds = append(conds, e.cond)
+		c := e.cond
+		if e.field != "" && slices.Contains(guarded, e.field) {
+			c = guardCond(e.field)
+		}
+		if c != "" && !seen[c] {
+			seen[c] = true
+			conds = append(conds, c)
 		}
 	}
 	return conds
@@ -219,18 +224,8 @@ var errKeyRewritten = errors.New("a key of the engine's output may be rewritten"
 // intKey reports whether the engine may have written key k for a value it
 // read as an integer: digits with an optional minus.
 func intKey(k string) bool {
-	if strings.HasPrefix(k, "-") {
-		k = k[1:]
-	}
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < '0' || k[i] > '9' {
-			return false
-		}
-	}
-	return true
+	k = strings.TrimPrefix(k, "-")
+	return k != "" && strings.Trim(k, "0123456789") == ""
 }
 
 // markKeyCheck sets keyCheck on the plan's first aggregate when its single

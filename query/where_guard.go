@@ -101,8 +101,7 @@ func guardCond(f string) string {
 type whereGuard struct {
 	from    int            // the index of the first guarded step (the plan's pushed)
 	filters map[int]string // the superset filter of each guarded where step
-	conds   []string       // guardCond of each field the wheres read
-	fields  []string       // those fields
+	fields  []string       // the fields the wheres read
 }
 
 // guardFilter returns the superset filter of cond and the fields it reads,
@@ -152,7 +151,7 @@ func (p *Plan) planGuard() {
 	}
 	g := &whereGuard{from: p.pushed, filters: map[int]string{}}
 	seen := map[string]bool{}
-	var slices []string
+	var sliceNames []string
 	for i := p.pushed; i < p.firstAgg; i++ {
 		switch s := p.steps[i].stage.(type) {
 		case *WhereStage:
@@ -165,7 +164,6 @@ func (p *Plan) planGuard() {
 				if !seen[f] {
 					seen[f] = true
 					g.fields = append(g.fields, f)
-					g.conds = append(g.conds, guardCond(f))
 				}
 			}
 		default:
@@ -177,14 +175,14 @@ func (p *Plan) planGuard() {
 			if !ok || !t.fused {
 				return
 			}
-			slices = append(slices, t.name)
+			sliceNames = append(sliceNames, t.name)
 		}
 	}
 	if len(g.filters) == 0 {
 		return
 	}
 	for _, f := range g.fields {
-		for _, t := range slices {
+		for _, t := range sliceNames {
 			if strings.EqualFold(f, t) {
 				return
 			}
@@ -262,30 +260,16 @@ func (p *Plan) aggCond(a *aggImpl) string { return p.aggCondKeys(a, !a.keyCheck)
 // aggCondKeys is aggCond, with the single by-field's guard when keyGuard
 // is set (checked keys, agg_pushdown.go).
 func (p *Plan) aggCondKeys(a *aggImpl, keyGuard bool) string {
-	conds := a.engineConds(keyGuard)
+	// A guarded field's guardCond replaces the aggregate's numericCond
+	// of it: the rows reaching the aggregate are those the superset
+	// filter kept.
+	conds := a.engineConds(keyGuard, p.guardedFields())
 	if p.cond != nil && p.cond.optimistic && !p.condInKeys(a) {
 		conds = append(conds, p.cond.condFilter()) // pushdown_cond.go
 	}
-	if p.guarding() {
-		// A guarded field's guardCond replaces the aggregate's
-		// numericCond of it: the rows reaching the aggregate are those
-		// the superset filter kept.
-		weaker := map[string]string{}
-		for i, f := range p.guard.fields {
-			weaker[numericCond(f)] = p.guard.conds[i]
-		}
-		seen := map[string]bool{}
-		for i, c := range conds {
-			if w, ok := weaker[c]; ok {
-				conds[i], c = w, w
-			}
-			seen[c] = true
-		}
-		for _, c := range p.guard.conds {
-			if !seen[c] {
-				seen[c] = true
-				conds = append(conds, c)
-			}
+	for _, f := range p.guardedFields() {
+		if c := guardCond(f); !slices.Contains(conds, c) {
+			conds = append(conds, c)
 		}
 	}
 	return joinConds(conds)
