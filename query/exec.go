@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,15 +144,7 @@ func fixedPrefix(r Row) int {
 }
 
 // isFixedField reports whether name is one of fixedMessageFields.
-func isFixedField(name string) bool {
-	switch name {
-	case event.FieldRaw, event.FieldMessageTime, event.FieldReceiptTime,
-		event.FieldSourceCategory, event.FieldSourceHost, event.FieldSourceName,
-		event.FieldSource, event.FieldCollector, event.FieldSize, event.FieldFormat:
-		return true
-	}
-	return false
-}
+func isFixedField(name string) bool { return slices.Contains(fixedMessageFields, name) }
 
 // rowSink is a Go operator, or the end of a chain of them. push is never
 // called concurrently.
