@@ -243,9 +243,8 @@ to choose them instead.`,
 				runtime.SetMutexProfileFraction(10)
 				defer func() {
 					for _, p := range []string{"allocs", "mutex"} {
-						if af, err := os.Create(f.cpuProfile + "." + p); err == nil {
-							pprof.Lookup(p).WriteTo(af, 0)
-							af.Close()
+						if err := writeProfile(f.cpuProfile+"."+p, p); err != nil {
+							cfg.Logger.Error("--cpu-profile", "profile", p, "err", err)
 						}
 					}
 				}()
@@ -255,4 +254,17 @@ to choose them instead.`,
 	}
 	f.register(cmd, "./dohyo-data")
 	rootCmd.AddCommand(cmd)
+}
+
+// writeProfile writes the runtime profile name (pprof.Lookup) to path.
+func writeProfile(path, name string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
