@@ -168,7 +168,7 @@ func (p *Plan) Execute(ctx context.Context, st store.Store, opt ExecOptions, sin
 	opt.run = newRunContext(opt)
 	p = p.bindPrefixRuns(ctx, st, opt) // compare (op_compare.go)
 	p = p.bindMining(ctx, st, opt)     // logreduce details, logcompare (exec_mine.go)
-	if o := p.optimisticPlan(); o != nil && o.tail < 0 {
+	if o := p.optimisticPlan(); o != nil {
 		// The conditions counted by the aggregate's query
 		// (pushdown_cond.go); when some row fails them, as below.
 		stats, err := o.runWithEnv(ctx, opt, sink, func(p *Plan, sink Sink) (Stats, error) {

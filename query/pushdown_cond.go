@@ -191,7 +191,8 @@ func (p *Plan) decideConditional(ctx context.Context, st store.Store, opt ExecOp
 var errConditionFails = errors.New("some rows fail the conditions of the pushed stages")
 
 // optimisticPlan is the plan running without the check of the conditions,
-// or nil: when the first aggregate is pushed and the steps from the first
+// or nil: when the messages are not ordered (no tail), the first aggregate
+// is pushed and the steps from the first
 // conditional one up to it are conditional or fused timeslices, the
 // aggregate's query counts the rows failing the conditions (with those
 // failing its own, agg_pushdown.go) instead of a query of its own
@@ -201,7 +202,7 @@ var errConditionFails = errors.New("some rows fail the conditions of the pushed 
 // the common case: one query, exact. Some: errConditionFails, and the run
 // goes on as without it (the check, then the chosen plan).
 func (p *Plan) optimisticPlan() *Plan {
-	if p.cond == nil || p.cond.decided || !p.canSplit() {
+	if p.cond == nil || p.cond.decided || !p.canSplit() || p.tail >= 0 {
 		return nil
 	}
 	isCond := map[int]bool{}
@@ -312,7 +313,7 @@ func (p *Plan) explainConditional() string {
 	c.decided = true
 	held.cond = &c
 	var b strings.Builder
-	if o := p.optimisticPlan(); o != nil && o.tail < 0 {
+	if o := p.optimisticPlan(); o != nil {
 		fmt.Fprintf(&b, "condition: every message has %s   (counted by the aggregate's query of the first plan; when some message fails it or G, checked: %s)\n", p.cond.condFilter(), p.complementLogsQL())
 		b.WriteString("first:\n")
 		b.WriteString(indentLines(o.Explain()))
