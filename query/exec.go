@@ -352,7 +352,7 @@ func buildMessages(b *store.Block, own, compact bool, reuse *rowBuffers) ([]Row,
 			// (pushdown_cond.go): hidden, trailing the message.
 			hiddenJSON = append(hiddenJSON, c)
 			continue
-		case c.Name == store.MessageField, c.Name == engineTimeField, c.Name == "_stream", c.Name == "_stream_id",
+		case c.Name == store.MessageField, c.Name == engineTimeField, c.Name == "_stream", c.Name == engineStreamIDField,
 			strings.HasPrefix(c.Name, event.JSONFieldPrefix), strings.HasPrefix(c.Name, event.InternalFieldPrefix):
 			continue
 		}

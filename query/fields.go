@@ -21,6 +21,10 @@ type builtinField struct {
 // engineTimeField is the engine's name for _messageTime.
 const engineTimeField = "_time"
 
+// engineStreamIDField is the engine's column of a row's stream id, the same
+// for every row of a block.
+const engineStreamIDField = "_stream_id"
+
 var builtinFields = []builtinField{
 	{name: event.FieldRaw, storage: store.MessageField, typ: "string",
 		noScope: "search _raw with keywords and phrases, not with _raw=..."},

@@ -79,7 +79,7 @@ func (p *Plan) pruneColumns() (cols []string, ok bool) {
 	if len(cols) == 0 {
 		// The stages read nothing ("* | count"): a column the engine
 		// has for every block, not for every row.
-		cols = append(cols, "_stream_id")
+		cols = append(cols, engineStreamIDField)
 	}
 	return cols, true
 }
@@ -168,7 +168,7 @@ func (p *Plan) prunePipe(copies []string) string {
 	}
 	quoted := make([]string, 0, len(cols)+len(copies))
 	for _, c := range cols {
-		if c == engineTimeField || c == "_stream_id" {
+		if c == engineTimeField || c == engineStreamIDField {
 			quoted = append(quoted, c)
 			continue
 		}
