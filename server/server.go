@@ -61,6 +61,9 @@ type Config struct {
 	EngineMemory int64
 	// SyncInterval spaces the engine durability barriers.
 	SyncInterval time.Duration
+	// EngineFlushInterval is how long the engine keeps new rows in memory
+	// before writing them to disk (embedded.Config.FlushInterval).
+	EngineFlushInterval time.Duration
 	// ShutdownTimeout bounds the drain on SIGTERM.
 	ShutdownTimeout time.Duration
 	Search          search.Config
@@ -98,17 +101,18 @@ type MonitorsConfig struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:          "./dohyo-data",
-		Listen:           "127.0.0.1:9300",
-		Retention:        30 * 24 * time.Hour,
-		Fsync:            wal.FsyncPolicy{Always: true},
-		Limits:           ingest.DefaultLimits(),
-		MaxInflightBytes: 256 << 20,
-		MaxWALLag:        1 << 30,
-		MinFreeDisk:      1 << 30,
-		SyncInterval:     15 * time.Second,
-		ShutdownTimeout:  30 * time.Second,
-		Search:           search.DefaultConfig(),
+		DataDir:             "./dohyo-data",
+		Listen:              "127.0.0.1:9300",
+		Retention:           30 * 24 * time.Hour,
+		Fsync:               wal.FsyncPolicy{Always: true},
+		Limits:              ingest.DefaultLimits(),
+		MaxInflightBytes:    256 << 20,
+		MaxWALLag:           1 << 30,
+		MinFreeDisk:         1 << 30,
+		SyncInterval:        15 * time.Second,
+		EngineFlushInterval: embedded.DefaultFlushInterval,
+		ShutdownTimeout:     30 * time.Second,
+		Search:              search.DefaultConfig(),
 	}
 }
 
@@ -205,6 +209,7 @@ func New(cfg Config) (_ *Server, err error) {
 	if s.store, err = embedded.Open(filepath.Join(cfg.DataDir, "engine"), embedded.Config{
 		Retention:        cfg.Retention,
 		MemoryLimit:      cfg.EngineMemory,
+		FlushInterval:    cfg.EngineFlushInterval,
 		MinFreeDiskSpace: cfg.MinFreeDisk / 2,
 		Logger:           cfg.Logger,
 	}); err != nil {

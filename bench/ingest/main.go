@@ -44,6 +44,7 @@ import (
 	"github.com/dohyo/dohyo/event"
 	"github.com/dohyo/dohyo/ingest"
 	"github.com/dohyo/dohyo/store"
+	"github.com/dohyo/dohyo/store/embedded"
 )
 
 func main() {
@@ -579,7 +580,9 @@ func peakRSSMiB() int64 { return procKiB(os.Getpid(), "VmHWM") / 1024 }
 // starts the CPU profile DOHYO_BENCH_CPU_PROFILE names, if any; stop ends
 // the profile.
 func openEngine(dir string) (s *logstorage.Storage, stop func()) {
-	s = logstorage.MustOpenStorage(filepath.Join(dir, "engine"), &logstorage.StorageConfig{Retention: 30 * 24 * time.Hour, FlushInterval: time.Second})
+	// The same flush interval as dohyo's engine (and VictoriaLogs' own
+	// default).
+	s = logstorage.MustOpenStorage(filepath.Join(dir, "engine"), &logstorage.StorageConfig{Retention: 30 * 24 * time.Hour, FlushInterval: embedded.DefaultFlushInterval})
 	stop = func() {}
 	if p := os.Getenv("DOHYO_BENCH_CPU_PROFILE"); p != "" {
 		f, err := os.Create(p)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,7 @@ type serveFlags struct {
 	retention, fsync                            string
 	maxBody, maxDecompressed, maxLine           string
 	maxInflight, maxWALLag, minFreeDisk         string
-	engineMemory, syncInterval                  string
+	engineMemory, syncInterval, flushInterval   string
 	logLevel, logFormat                         string
 	cpuProfile                                  string
 	gcPercent, memoryLimit                      string
@@ -60,6 +61,7 @@ func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
 	fl.StringVar(&f.maxWALLag, "max-wal-lag", "1GiB", "how far the engine may fall behind the WAL before ingest answers 429")
 	fl.StringVar(&f.minFreeDisk, "min-free-disk", "1GiB", "free space floor of the data folder; below it ingest answers 429")
 	fl.StringVar(&f.engineMemory, "engine-memory", "0", "cap on the storage engine's caches (0 = 60% of RAM)")
+	fl.StringVar(&f.flushInterval, "engine-flush-interval", def.EngineFlushInterval.String(), "how long the storage engine keeps new data in memory (searchable) before writing it to disk, at least 1s; longer means fewer, larger writes and less merge work, for more memory (the WAL keeps the data safe meanwhile)")
 	fl.StringVar(&f.syncInterval, "engine-sync-interval", "15s", "spacing of the engine's durability barriers (each forces its in-memory data to disk, which costs merge work); the WAL keeps the data of the last two intervals and replays it after a crash")
 	fl.StringVar(&f.geoipDB, "geoip-db", "", "MaxMind-format City database for geo lookup (GeoLite2-City.mmdb or DB-IP's dbip-city-lite.mmdb; default $DOHYO_GEOIP_DB); without one, queries using geo lookup fail")
 	fl.StringVar(&f.maxLookupSize, "max-lookup-size", "100MiB", "size limit of one lookup table")
@@ -115,6 +117,9 @@ func (f *serveFlags) config(stderr io.Writer) (server.Config, error) {
 	cfg.Search.MaxGroups, cfg.Search.MaxRunning = f.maxGroups, f.maxSearches
 	if cfg.SyncInterval, err = units.ParseDuration(f.syncInterval); err != nil || cfg.SyncInterval <= 0 {
 		return cfg, fmt.Errorf("--engine-sync-interval %q: want a positive duration", f.syncInterval)
+	}
+	if cfg.EngineFlushInterval, err = units.ParseDuration(f.flushInterval); err != nil || cfg.EngineFlushInterval < time.Second {
+		return cfg, fmt.Errorf("--engine-flush-interval %q: want a duration of at least 1s (the engine's minimum)", f.flushInterval)
 	}
 	line, err := units.ParseBytes(f.maxLine)
 	if err != nil {
