@@ -30,6 +30,9 @@ func (s *Server) registerGauges() {
 	walGauge(`dohyo_wal_handoff_records_total{result="hit"}`, func() float64 { return float64(s.wal.Stats().HandoffHits) })
 	walGauge(`dohyo_wal_handoff_records_total{result="miss"}`, func() float64 { return float64(s.wal.Stats().HandoffMisses) })
 	walGauge(`dohyo_wal_handoff_bytes`, func() float64 { return float64(s.wal.Stats().HandoffBytes) })
+	// Requests that waited (--wal-handoff-wait) for the engine to catch up
+	// so that their batch could be handed over in memory.
+	walGauge(`dohyo_wal_handoff_waits_total`, func() float64 { return float64(s.wal.Stats().HandoffWaits) })
 	m.NewGauge(fmt.Sprintf(`dohyo_disk_free_bytes{path=%q}`, s.cfg.DataDir), func() float64 { return float64(s.diskFree.Load()) })
 	m.NewGauge(`dohyo_disk_free_floor_bytes`, func() float64 { return float64(s.cfg.MinFreeDisk) })
 

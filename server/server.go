@@ -64,6 +64,10 @@ type Config struct {
 	// EngineFlushInterval is how long the engine keeps new rows in memory
 	// before writing them to disk (embedded.Config.FlushInterval).
 	EngineFlushInterval time.Duration
+	// HandoffWait is how long a request may wait, when the engine is just
+	// behind, for its batch to be handed to the engine in memory rather
+	// than read back from the WAL (wal.Options.HandoffWait); 0 never waits.
+	HandoffWait time.Duration
 	// ShutdownTimeout bounds the drain on SIGTERM.
 	ShutdownTimeout time.Duration
 	Search          search.Config
@@ -111,6 +115,7 @@ func DefaultConfig() Config {
 		MinFreeDisk:         1 << 30,
 		SyncInterval:        15 * time.Second,
 		EngineFlushInterval: embedded.DefaultFlushInterval,
+		HandoffWait:         time.Second,
 		ShutdownTimeout:     30 * time.Second,
 		Search:              search.DefaultConfig(),
 	}
@@ -215,7 +220,7 @@ func New(cfg Config) (_ *Server, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	if s.wal, err = wal.Open(wal.Options{Dir: filepath.Join(cfg.DataDir, "wal"), Fsync: cfg.Fsync, Logger: cfg.Logger}); err != nil {
+	if s.wal, err = wal.Open(wal.Options{Dir: filepath.Join(cfg.DataDir, "wal"), Fsync: cfg.Fsync, HandoffWait: max(cfg.HandoffWait, 0), Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	s.applier = wal.NewApplier(wal.ApplierOptions{

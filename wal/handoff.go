@@ -28,6 +28,42 @@ type handoffEntry struct {
 type attachment struct {
 	v    any
 	size int64
+	// reserved: AppendWith waited for room (Options.HandoffWait), and
+	// size is counted in handoffReserved until the record is written or
+	// refused.
+	reserved bool
+}
+
+// handoffFits reports whether size more bytes fit the handoff budget.
+// Called with mu held.
+func (w *WAL) handoffFits(size int64) bool {
+	return w.opts.HandoffBytes > 0 && w.handoffBytes+w.handoffReserved+size <= w.opts.HandoffBytes
+}
+
+// readerClose reports whether the reader is close enough behind the writers
+// for a wait for handoff room to pay off: it will take the kept values
+// soon, instead of first reading older records from the files. Called
+// with mu held.
+func (w *WAL) readerClose() bool {
+	return w.lagBytes() <= 2*w.opts.HandoffBytes
+}
+
+// releaseReservation returns a's reserved budget, if any. Called with mu
+// held.
+func (w *WAL) releaseReservation(a *attachment) {
+	if !a.reserved {
+		return
+	}
+	a.reserved = false
+	w.handoffReserved -= a.size
+	w.freedHandoffRoom()
+}
+
+// freedHandoffRoom wakes the appenders waiting for handoff room. Called
+// with mu held.
+func (w *WAL) freedHandoffRoom() {
+	close(w.handoffRoom)
+	w.handoffRoom = make(chan struct{})
 }
 
 // Record is one record returned by Reader.NextRecord.
@@ -44,7 +80,9 @@ type Record struct {
 // seg, if the budget allows. Called by the writer with mu held, in sequence
 // order.
 func (w *WAL) offerHandoff(seq uint64, seg *segment, off, end int64, a attachment) {
-	if w.opts.HandoffBytes <= 0 || w.handoffBytes+a.size > w.opts.HandoffBytes {
+	if a.reserved {
+		w.handoffReserved -= a.size // the room promised is taken now
+	} else if !w.handoffFits(a.size) {
 		w.stats.HandoffDropped++
 		return
 	}
@@ -56,6 +94,9 @@ func (w *WAL) offerHandoff(seq uint64, seg *segment, off, end int64, a attachmen
 // w.handoff[w.handoffHead:] are the entries kept, in sequence order; the
 // slice is compacted once half of it is dead, so dropping is amortised O(1).
 func (w *WAL) dropHandoff(seq uint64) {
+	if w.handoffHead < len(w.handoff) && w.handoff[w.handoffHead].seq <= seq {
+		defer w.freedHandoffRoom()
+	}
 	for w.handoffHead < len(w.handoff) && w.handoff[w.handoffHead].seq <= seq {
 		w.handoffBytes -= w.handoff[w.handoffHead].size
 		w.handoff[w.handoffHead] = handoffEntry{}

@@ -2,7 +2,10 @@ package wal
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -151,4 +154,163 @@ func TestHandoffBudgetAndMarkApplied(t *testing.T) {
 	if st := w.Stats(); st.HandoffBytes != 0 || st.HandoffHits != 1 || st.HandoffMisses != 2 {
 		t.Fatalf("stats %+v", st)
 	}
+}
+
+// TestHandoffWait covers Options.HandoffWait: an append whose value does not
+// fit the budget waits for the reader to free room instead of giving up its
+// handoff, but only for so long, only while the reader is close behind, and
+// never past its context; room it reserved is returned when its record is
+// not written.
+func TestHandoffWait(t *testing.T) {
+	p := bytes.Repeat([]byte("x"), 100)
+	// Each value holds 300 bytes: one fits a 500-byte budget, two do not.
+	const size, budget = 300, 500
+	appendAsync := func(w *WAL, ctx context.Context, seq uint64) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			_, err := w.AppendWith(ctx, p, &handoffValue{seq: seq}, size)
+			done <- err
+		}()
+		return done
+	}
+	next := func(t *testing.T, r *Reader, want uint64, fromMemory bool) {
+		t.Helper()
+		rec, err := r.NextRecord(testCtx(t))
+		if err != nil || rec.Seq != want {
+			t.Fatalf("NextRecord = seq %d, %v; want seq %d", rec.Seq, err, want)
+		}
+		if got := rec.Value != nil; got != fromMemory {
+			t.Fatalf("seq %d: handed off in memory = %v, want %v", want, got, fromMemory)
+		}
+		if fromMemory && rec.Value.(*handoffValue).seq != want {
+			t.Fatalf("seq %d: got the value of seq %d", want, rec.Value.(*handoffValue).seq)
+		}
+	}
+
+	t.Run("waits for the reader", func(t *testing.T) {
+		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget, HandoffWait: time.Hour})
+		ctx := testCtx(t)
+		if _, err := w.AppendWith(ctx, p, &handoffValue{seq: 1}, size); err != nil {
+			t.Fatal(err)
+		}
+		second := appendAsync(w, ctx, 2)
+		waitFor(t, "the append to wait for room", func() bool { return w.Stats().HandoffWaits == 1 })
+		r := w.NewReader(0)
+		defer r.Close()
+		// Taking record 1 frees the room record 2 waits for; without
+		// the wait it would have been appended without its value.
+		next(t, r, 1, true)
+		if err := <-second; err != nil {
+			t.Fatal(err)
+		}
+		next(t, r, 2, true)
+		if st := w.Stats(); st.HandoffHits != 2 || st.HandoffDropped != 0 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+
+	t.Run("no wait without the option", func(t *testing.T) {
+		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget})
+		ctx := testCtx(t)
+		for seq := uint64(1); seq <= 2; seq++ {
+			if _, err := w.AppendWith(ctx, p, &handoffValue{seq: seq}, size); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := w.NewReader(0)
+		defer r.Close()
+		next(t, r, 1, true)
+		next(t, r, 2, false)
+	})
+
+	t.Run("gives up after the wait", func(t *testing.T) {
+		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget, HandoffWait: 20 * time.Millisecond})
+		ctx := testCtx(t)
+		for seq := uint64(1); seq <= 3; seq++ {
+			// Nothing reads: records 2 and 3 wait out the 20 ms, then
+			// are appended without their values.
+			if _, err := w.AppendWith(ctx, p, &handoffValue{seq: seq}, size); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := w.NewReader(0)
+		defer r.Close()
+		next(t, r, 1, true)
+		next(t, r, 2, false)
+		next(t, r, 3, false)
+		if st := w.Stats(); st.HandoffDropped != 2 || st.HandoffWaits != 2 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+
+	t.Run("no wait when the reader is far behind", func(t *testing.T) {
+		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget, HandoffWait: time.Hour})
+		// A backlog of more than twice the budget that nothing reads.
+		for seq := uint64(1); seq <= 12; seq++ {
+			if _, err := w.Append(testCtx(t), p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for seq := uint64(13); seq <= 14; seq++ {
+			// Were it to wait for room, the hour-long wait would end
+			// with the context's deadline.
+			if _, err := w.AppendWith(ctx, p, &handoffValue{seq: seq}, size); err != nil {
+				t.Fatalf("append %d behind a backlog: %v", seq, err)
+			}
+		}
+		if st := w.Stats(); st.HandoffBytes != size || st.HandoffDropped != 1 || st.HandoffWaits != 0 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+
+	t.Run("context ends the wait and frees nothing twice", func(t *testing.T) {
+		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: 2 * size, HandoffWait: time.Hour})
+		ctx := testCtx(t)
+		for seq := uint64(1); seq <= 2; seq++ {
+			if _, err := w.AppendWith(ctx, p, &handoffValue{seq: seq}, size); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		waiting := appendAsync(w, cctx, 3)
+		waitFor(t, "the append to wait for room", func() bool { return w.Stats().HandoffWaits == 1 })
+		cancel()
+		if err := <-waiting; !errors.Is(err, context.Canceled) {
+			t.Fatalf("append with a cancelled context while waiting: %v", err)
+		}
+		if st := w.Stats(); st.LastSeq != 2 || st.HandoffBytes != 2*size || w.handoffReservedNow() != 0 {
+			t.Fatalf("after the cancelled wait: %+v, %d reserved", st, w.handoffReservedNow())
+		}
+	})
+
+	t.Run("a failed write returns its room", func(t *testing.T) {
+		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget, HandoffWait: time.Hour})
+		ctx := testCtx(t)
+		ff := injectFaults(w)
+		ff.writeErr = syscall.ENOSPC
+		// The room is free: the append reserves it at once, and its
+		// write fails.
+		if _, err := w.AppendWith(ctx, p, &handoffValue{seq: 1}, size); !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("append on a full disk: %v", err)
+		}
+		if got := w.handoffReservedNow(); got != 0 {
+			t.Fatalf("%d bytes still reserved after the failed write", got)
+		}
+		ff.writeErr = nil
+		if _, err := w.AppendWith(ctx, p, &handoffValue{seq: 1}, size); err != nil {
+			t.Fatal(err)
+		}
+		r := w.NewReader(0)
+		defer r.Close()
+		next(t, r, 1, true)
+	})
+}
+
+// handoffReservedNow is the budget reserved by waiting appends.
+func (w *WAL) handoffReservedNow() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.handoffReserved
 }

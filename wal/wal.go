@@ -134,6 +134,15 @@ type Options struct {
 	// reader (see NextRecord), as sized by its callers; default
 	// DefaultHandoffBytes, negative to keep none.
 	HandoffBytes int64
+	// HandoffWait is how long AppendWith may wait for room in the handoff
+	// budget before it appends without keeping its value; 0 never waits.
+	// It waits only while the reader is close behind (Stats.LagBytes at
+	// most twice HandoffBytes): a record that waits a little for the
+	// reader is then handed over in memory, where one that does not would
+	// be read back from the files and decoded again, work that competes
+	// with the store for the CPU. When the reader is further behind (a
+	// backlog, a replay), nothing waits and the files absorb the burst.
+	HandoffWait time.Duration
 }
 
 // segmentFile is what the writer needs of the active segment's file (an
@@ -217,6 +226,11 @@ type WAL struct {
 	handoff      []handoffEntry
 	handoffHead  int
 	handoffBytes int64
+	// handoffReserved is the budget promised to records that waited for
+	// room and are queued but not yet written; handoffRoom is closed when
+	// budget is freed.
+	handoffReserved int64
+	handoffRoom     chan struct{}
 
 	cpMu sync.Mutex // serialises SetCheckpoint
 
@@ -252,6 +266,9 @@ type Stats struct {
 	// HandoffMisses those it read from the files, HandoffDropped values
 	// AppendWith could not keep (over Options.HandoffBytes).
 	HandoffHits, HandoffMisses, HandoffDropped uint64
+	// HandoffWaits counts appends that waited for handoff room
+	// (Options.HandoffWait).
+	HandoffWaits uint64
 	// HandoffBytes is the memory of the values kept now, as AppendWith's
 	// callers sized it.
 	HandoffBytes int64
@@ -295,14 +312,15 @@ func Open(opts Options) (*WAL, error) {
 		return nil, err
 	}
 	w := &WAL{
-		opts:       opts,
-		dir:        opts.Dir,
-		log:        opts.Logger.With("component", "wal", "dir", opts.Dir),
-		lock:       lock,
-		space:      make(chan struct{}),
-		notify:     make(chan struct{}),
-		work:       make(chan struct{}, 1),
-		writerDone: make(chan struct{}),
+		opts:        opts,
+		dir:         opts.Dir,
+		log:         opts.Logger.With("component", "wal", "dir", opts.Dir),
+		lock:        lock,
+		space:       make(chan struct{}),
+		handoffRoom: make(chan struct{}),
+		notify:      make(chan struct{}),
+		work:        make(chan struct{}, 1),
+		writerDone:  make(chan struct{}),
 	}
 	if err := w.recoverDir(); err != nil {
 		if w.f != nil {
@@ -361,28 +379,73 @@ func (w *WAL) AppendWith(ctx context.Context, payload []byte, v any, size int64)
 	}
 	crc := crc32.Checksum(payload, castagnoli)
 	need := recordHdrSize + len(payload)
+	att := attachment{v: v, size: max(size, int64(len(payload)))}
+	var waitUntil time.Time
+	waited := false
+	if v != nil && w.opts.HandoffWait > 0 {
+		waitUntil = time.Now().Add(w.opts.HandoffWait)
+	}
 	w.mu.Lock()
 	for {
-		if w.closed {
-			w.mu.Unlock()
-			return 0, ErrClosed
-		}
-		if w.failed != nil {
+		if w.closed || w.failed != nil {
+			w.releaseReservation(&att)
 			err := w.failed
+			if w.closed {
+				err = ErrClosed
+			}
 			w.mu.Unlock()
 			return 0, err
 		}
-		if len(w.cur.recs) == 0 || int64(len(w.cur.buf)+need) <= w.opts.MaxPending {
+		var wake <-chan struct{}
+		var timeout time.Duration
+		switch {
+		case !waitUntil.IsZero() && !att.reserved:
+			// Options.HandoffWait: reserve room in the handoff budget,
+			// waiting for it while that may help.
+			if w.handoffFits(att.size) {
+				w.handoffReserved += att.size
+				att.reserved = true
+				continue
+			}
+			timeout = time.Until(waitUntil)
+			if timeout <= 0 || att.size > w.opts.HandoffBytes || !w.readerClose() {
+				// Stop waiting: v is kept only if room happens to be
+				// free when the record is written.
+				waitUntil = time.Time{}
+				continue
+			}
+			wake = w.handoffRoom
+			if !waited {
+				waited = true
+				w.stats.HandoffWaits++
+			}
+		case len(w.cur.recs) > 0 && int64(len(w.cur.buf)+need) > w.opts.MaxPending:
+			wake = w.space
+		}
+		if wake == nil {
 			break
 		}
-		space := w.space
 		w.mu.Unlock()
+		var expired <-chan time.Time
+		var t *time.Timer
+		if timeout > 0 {
+			t = time.NewTimer(timeout)
+			expired = t.C
+		}
 		select {
-		case <-space:
+		case <-wake:
+		case <-expired:
 		case <-ctx.Done():
-			return 0, ctx.Err()
+		}
+		if t != nil {
+			t.Stop()
 		}
 		w.mu.Lock()
+		if err := ctx.Err(); err != nil {
+			w.releaseReservation(&att)
+			w.mu.Unlock()
+			return 0, err
+		}
 	}
 	g := w.cur
 	idx := len(g.recs)
@@ -396,7 +459,7 @@ func (w *WAL) AppendWith(ctx context.Context, payload []byte, v any, size int64)
 		g.attach = make([]attachment, idx, idx+1)
 	}
 	if g.attach != nil {
-		g.attach = append(g.attach, attachment{v, max(size, int64(len(payload)))})
+		g.attach = append(g.attach, att)
 	}
 	if idx == 0 {
 		w.kick()
@@ -509,11 +572,13 @@ func (w *WAL) commit(g *group) {
 	defer close(g.done)
 	if err := w.failedErr(); err != nil {
 		g.err = err
+		w.releaseGroup(g)
 		return
 	}
 	if len(g.recs) > 0 {
 		if err := w.writeGroup(g); err != nil {
 			g.err = err
+			w.releaseGroup(g)
 			return
 		}
 	}
@@ -521,6 +586,16 @@ func (w *WAL) commit(g *group) {
 		if err := w.syncActive(); err != nil {
 			g.err = err
 		}
+	}
+}
+
+// releaseGroup returns the handoff room reserved by the records of a
+// group that was not written.
+func (w *WAL) releaseGroup(g *group) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range g.attach {
+		w.releaseReservation(&g.attach[i])
 	}
 }
 
@@ -829,6 +904,14 @@ func (w *WAL) noteRead(seq uint64, end int64, handoffMiss bool) {
 	w.mu.Unlock()
 }
 
+// lagBytes is Stats.LagBytes. Called with mu held.
+func (w *WAL) lagBytes() int64 {
+	if w.applied < w.lastSeq && w.active != nil {
+		return max(w.active.base+w.active.size-w.appliedEnd, 0)
+	}
+	return 0
+}
+
 // Stats returns the WAL's counters and sizes.
 func (w *WAL) Stats() Stats {
 	w.mu.Lock()
@@ -842,9 +925,7 @@ func (w *WAL) Stats() Stats {
 	s.DurableSeq = w.durableSeq
 	s.Checkpoint = w.checkpoint
 	s.AppliedSeq = w.applied
-	if w.applied < w.lastSeq && w.active != nil {
-		s.LagBytes = max(w.active.base+w.active.size-w.appliedEnd, 0)
-	}
+	s.LagBytes = w.lagBytes()
 	s.PendingBytes = int64(len(w.cur.buf))
 	s.HandoffBytes = w.handoffBytes
 	return s

@@ -494,6 +494,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 	cpu := procCPUSeconds(cmd.Process.Pid) - cpu0
 	rss := procKiB(cmd.Process.Pid, "VmHWM") / 1024
 	hits, misses := optMetric(base, `dohyo_wal_handoff_records_total{result="hit"}`), optMetric(base, `dohyo_wal_handoff_records_total{result="miss"}`)
+	waits := optMetric(base, `dohyo_wal_handoff_waits_total`)
 	cmd.Process.Signal(syscall.SIGTERM)
 	check(cmd.Wait())
 	res := map[string]any{
@@ -507,6 +508,9 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 		// Batches the applier got from the receivers in memory vs read
 		// back from the WAL.
 		"handoff_hits": hits, "handoff_misses": misses,
+		// Requests that waited for the engine to catch up to be handed
+		// over in memory (--wal-handoff-wait).
+		"handoff_waits": waits,
 	}
 	if duration == 0 {
 		res["events"] = len(lines)

@@ -28,6 +28,7 @@ type serveFlags struct {
 	maxBody, maxDecompressed, maxLine           string
 	maxInflight, maxWALLag, minFreeDisk         string
 	engineMemory, syncInterval, flushInterval   string
+	handoffWait                                 string
 	logLevel, logFormat                         string
 	cpuProfile                                  string
 	gcPercent, memoryLimit                      string
@@ -62,6 +63,7 @@ func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
 	fl.StringVar(&f.minFreeDisk, "min-free-disk", "1GiB", "free space floor of the data folder; below it ingest answers 429")
 	fl.StringVar(&f.engineMemory, "engine-memory", "0", "cap on the storage engine's caches (0 = 60% of RAM)")
 	fl.StringVar(&f.flushInterval, "engine-flush-interval", def.EngineFlushInterval.String(), "how long the storage engine keeps new data in memory (searchable) before writing it to disk, at least 1s; longer means fewer, larger writes and less merge work, for more memory (the WAL keeps the data safe meanwhile)")
+	fl.StringVar(&f.handoffWait, "wal-handoff-wait", def.HandoffWait.String(), "when the engine is just behind ingest, how long a request may wait for it before being acknowledged from the WAL alone (its events are then read back from disk and decoded again, which costs CPU the engine could use); 0 never waits")
 	fl.StringVar(&f.syncInterval, "engine-sync-interval", "15s", "spacing of the engine's durability barriers (each forces its in-memory data to disk, which costs merge work); the WAL keeps the data of the last two intervals and replays it after a crash")
 	fl.StringVar(&f.geoipDB, "geoip-db", "", "MaxMind-format City database for geo lookup (GeoLite2-City.mmdb or DB-IP's dbip-city-lite.mmdb; default $DOHYO_GEOIP_DB); without one, queries using geo lookup fail")
 	fl.StringVar(&f.maxLookupSize, "max-lookup-size", "100MiB", "size limit of one lookup table")
@@ -120,6 +122,9 @@ func (f *serveFlags) config(stderr io.Writer) (server.Config, error) {
 	}
 	if cfg.EngineFlushInterval, err = units.ParseDuration(f.flushInterval); err != nil || cfg.EngineFlushInterval < time.Second {
 		return cfg, fmt.Errorf("--engine-flush-interval %q: want a duration of at least 1s (the engine's minimum)", f.flushInterval)
+	}
+	if cfg.HandoffWait, err = units.ParseDuration(f.handoffWait); err != nil || cfg.HandoffWait < 0 {
+		return cfg, fmt.Errorf("--wal-handoff-wait %q: want a duration (0 never waits)", f.handoffWait)
 	}
 	line, err := units.ParseBytes(f.maxLine)
 	if err != nil {
