@@ -5,6 +5,9 @@
 //	        JSON-lines endpoint does it (its JSON parser), from 2 goroutines
 //	native  the engine fed the rows dohyo builds, pre-parsed (untimed), from
 //	        2 goroutines
+//	store   dohyo's store (its engine writers) fed the parsed batches from
+//	        one goroutine, as the WAL applier feeds it: the engine's cost
+//	        inside dohyo, without HTTP, the WAL or the receivers
 //	http    the whole dohyo path: 1 MB gzip batches POSTed over loopback on
 //	        2 connections to the HTTP source, WAL on, until every event is
 //	        applied to the engine
@@ -18,6 +21,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -48,7 +52,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "all", "all (each mode in its own process, then a report), native, http or overload")
+	mode := flag.String("mode", "all", "all (each mode in its own process, then a report), engine-ingest, native, store, http or overload")
 	events := flag.Int("events", 1_000_000, "events to ingest (native, http)")
 	dir := flag.String("dir", "", "data folder (default: a new temporary one, removed afterwards)")
 	fsync := flag.String("fsync", "always", "WAL fsync policy (http, overload)")
@@ -75,6 +79,8 @@ func main() {
 		res = runNative(*dir, lines, *drop)
 	case "engine-ingest":
 		res = runEngineIngest(*dir, lines)
+	case "store":
+		res = runStore(*dir, lines)
 	case "http":
 		res = runHTTP(*bin, *dir, lines, *fsync, 0, 0)
 	case "overload":
@@ -256,6 +262,48 @@ func runNative(dir string, lines []string, drop string) map[string]any {
 		"events_per_s":         float64(len(lines)) / elapsed.Seconds(),
 		"mb_per_s":             float64(rawBytes(lines)) / 1e6 / elapsed.Seconds(),
 		"disk_bytes_per_event": float64(disk) / float64(len(lines)),
+	}
+}
+
+// runStore feeds the events, parsed as dohyo parses them (untimed), in
+// batches the size of the HTTP mode's requests to dohyo's store (its engine
+// writers), from one goroutine as the WAL applier does: the engine's cost
+// inside dohyo without HTTP, the WAL or receivers running beside it.
+func runStore(dir string, lines []string) map[string]any {
+	recv := time.Now()
+	src := event.Source{ID: "0123456789ABCDEF", Name: "bench", Category: "bench/mixed", Collector: "dohyo"}
+	var bs []*event.Batch
+	per := (len(lines) + 33) / 34 // the HTTP mode's 34 requests
+	for lo := 0; lo < len(lines); lo += per {
+		evs, _, err := ingest.Parse([]byte(strings.Join(lines[lo:min(lo+per, len(lines))], "\n")), ingest.Options{ReceiptTime: recv, Multiline: ingest.MultilineOff}, ingest.Limits{
+			MaxBodyBytes: 1 << 40, MaxDecompressedBytes: 1 << 40, MaxLineBytes: 1 << 20, MaxEvents: len(lines) + 1,
+		})
+		check(err)
+		bs = append(bs, &event.Batch{ReceiptTime: recv.UnixNano(), Source: src, Events: evs})
+	}
+	st, err := embedded.Open(filepath.Join(dir, "engine"), embedded.Config{Retention: 30 * 24 * time.Hour})
+	check(err)
+	stop := func() {}
+	if p := os.Getenv("DOHYO_BENCH_CPU_PROFILE"); p != "" {
+		f, err := os.Create(p)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		stop = pprof.StopCPUProfile
+	}
+	defer stop()
+	start, cpu0 := time.Now(), selfCPUSeconds()
+	for i, b := range bs {
+		check(st.Add(context.Background(), uint64(i+1), b, nil))
+	}
+	st.Flush()
+	elapsed := time.Since(start)
+	cpu := selfCPUSeconds() - cpu0
+	check(st.Close())
+	return map[string]any{
+		"events": len(lines), "seconds": elapsed.Seconds(), "cpu_seconds": cpu,
+		"events_per_s":         float64(len(lines)) / elapsed.Seconds(),
+		"mb_per_s":             float64(rawBytes(lines)) / 1e6 / elapsed.Seconds(),
+		"disk_bytes_per_event": float64(dirSize(filepath.Join(dir, "engine"))) / float64(len(lines)),
 	}
 }
 
