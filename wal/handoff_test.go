@@ -285,6 +285,23 @@ func TestHandoffWait(t *testing.T) {
 		}
 	})
 
+	t.Run("close ends the wait", func(t *testing.T) {
+		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget, HandoffWait: time.Hour})
+		ctx := testCtx(t)
+		if _, err := w.AppendWith(ctx, p, &handoffValue{seq: 1}, size); err != nil {
+			t.Fatal(err)
+		}
+		waiting := appendAsync(w, ctx, 2)
+		waitFor(t, "the append to wait for room", func() bool { return w.Stats().HandoffWaits == 1 })
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// Left waiting, it would end only with the test's context.
+		if err := <-waiting; !errors.Is(err, ErrClosed) {
+			t.Fatalf("append waiting for room when the WAL closed: %v", err)
+		}
+	})
+
 	t.Run("a failed write returns its room", func(t *testing.T) {
 		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget, HandoffWait: time.Hour})
 		ctx := testCtx(t)

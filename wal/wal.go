@@ -615,6 +615,7 @@ func (w *WAL) fail(cause error) error {
 		w.log.Error("WAL failed; appends are refused until it is reopened", "err", cause)
 		close(w.space)
 		w.space = make(chan struct{})
+		w.freedHandoffRoom()
 	}
 	return w.failed
 }
@@ -783,6 +784,7 @@ func (w *WAL) Close() error {
 	}
 	w.closed = true
 	w.kick()
+	w.freedHandoffRoom() // appends waiting for room give up now
 	w.mu.Unlock()
 	<-w.writerDone
 	w.lock.Close()

@@ -59,6 +59,7 @@ func main() {
 	duration := flag.Duration("duration", 60*time.Second, "overload: how long the producer runs")
 	rate := flag.Float64("rate", 0, "overload: events/s the producer aims at (0 = as fast as it can)")
 	bin := flag.String("dohyo", "bin/dohyo", "dohyo binary (http, overload)")
+	conns := flag.Int("conns", 2, "overload: concurrent connections of the producer")
 	drop := flag.String("drop", "", "native: comma-separated fields left out of dohyo's rows (\"_json.*\" = every extracted JSON field), to measure what each costs the engine")
 	flag.Parse()
 
@@ -82,9 +83,9 @@ func main() {
 	case "store":
 		res = runStore(*dir, lines)
 	case "http":
-		res = runHTTP(*bin, *dir, lines, *fsync, 0, 0)
+		res = runHTTP(*bin, *dir, lines, *fsync, 0, 0, 2)
 	case "overload":
-		res = runHTTP(*bin, *dir, lines, *fsync, *duration, *rate)
+		res = runHTTP(*bin, *dir, lines, *fsync, *duration, *rate, max(*conns, 1))
 	default:
 		check(fmt.Errorf("unknown -mode %q", *mode))
 	}
@@ -130,10 +131,15 @@ func runAll(events int, bin, fsync string, duration time.Duration) {
 	}
 	// Overload: the producer at 10x the sustainable rate measured above.
 	sustainable := f(httpRes, "events_per_s")
-	over := run("-mode", "overload", "-events", fmt.Sprint(min(events, 500_000)), "-dohyo", bin, "-fsync", fsync,
-		"-duration", duration.String(), "-rate", fmt.Sprint(int(10*sustainable)))
-	fmt.Printf("\noverload: producer aiming at %.0f events/s (10x) for %s: %.0f events/s acknowledged, %.0f requests ok, %.0f refused with 429, %.0f failed, server peak RSS %.0f MiB\n",
-		10*sustainable, duration, f(over, "events_per_s"), f(over, "requests_ok"), f(over, "requests_429"), f(over, "requests_failed"), f(over, "server_peak_rss_mib"))
+	// 2 connections are paced by the server's answers (a request waits
+	// for the engine, --wal-handoff-wait); 16 are more than that wait can
+	// pace, so the WAL absorbs the rest until --max-wal-lag, then 429s.
+	for _, conns := range []int{2, 16} {
+		over := run("-mode", "overload", "-events", fmt.Sprint(min(events, 500_000)), "-dohyo", bin, "-fsync", fsync,
+			"-duration", duration.String(), "-rate", fmt.Sprint(int(10*sustainable)), "-conns", fmt.Sprint(conns))
+		fmt.Printf("\noverload, %d connections: producer aiming at %.0f events/s (10x) for %s: %.0f events/s acknowledged, %.0f requests ok, %.0f refused with 429, %.0f failed, %.0f waited for the engine, server peak RSS %.0f MiB\n",
+			conns, 10*sustainable, duration, f(over, "events_per_s"), f(over, "requests_ok"), f(over, "requests_429"), f(over, "requests_failed"), f(over, "handoff_waits"), f(over, "server_peak_rss_mib"))
+	}
 }
 
 // atExit are run by check before it exits: os.Exit skips deferred calls,
@@ -432,7 +438,7 @@ func batches(lines []string) [][]byte {
 // posts for that long, looping over the batches, at rate events/s (0 =
 // unthrottled). The server runs as its own process so its peak RSS is its
 // own, not the generator's.
-func runHTTP(bin, dir string, lines []string, fsync string, duration time.Duration, rate float64) map[string]any {
+func runHTTP(bin, dir string, lines []string, fsync string, duration time.Duration, rate float64, conns int) map[string]any {
 	args := []string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--fsync", fsync, "--min-free-disk", "256MiB", "--log-level", "warn"}
 	if duration > 0 {
 		// A small lag allowance shows the back-pressure within the run.
@@ -480,7 +486,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 
 	reqs := batches(lines)
 	perReq := (len(lines) + len(reqs) - 1) / len(reqs)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2}}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
 	var sent, refused, failed atomic.Int64
 	post := func(body []byte) {
 		req, _ := http.NewRequest("POST", src.URL, bytes.NewReader(body))
@@ -506,7 +512,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 	start, cpu0 := time.Now(), procCPUSeconds(cmd.Process.Pid)
 	var wg sync.WaitGroup
 	var next atomic.Int64
-	for c := 0; c < 2; c++ {
+	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
