@@ -173,6 +173,15 @@ func TestHandoffWait(t *testing.T) {
 		}()
 		return done
 	}
+	// appendValues appends records from..to, each with its value.
+	appendValues := func(t *testing.T, w *WAL, ctx context.Context, from, to uint64) {
+		t.Helper()
+		for seq := from; seq <= to; seq++ {
+			if _, err := w.AppendWith(ctx, p, &handoffValue{seq: seq}, size); err != nil {
+				t.Fatalf("append %d: %v", seq, err)
+			}
+		}
+	}
 	next := func(t *testing.T, r *Reader, want uint64, fromMemory bool) {
 		t.Helper()
 		rec, err := r.NextRecord(testCtx(t))
@@ -187,14 +196,20 @@ func TestHandoffWait(t *testing.T) {
 		}
 	}
 
-	t.Run("waits for the reader", func(t *testing.T) {
+	// waiting fills a WAL's budget of budget bytes with records 1..full
+	// and starts appending the next under waitCtx: it returns once that
+	// append waits for room, with the channel its result comes on.
+	waiting := func(t *testing.T, budget int64, full uint64, waitCtx context.Context) (*WAL, <-chan error) {
+		t.Helper()
 		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget, HandoffWait: time.Hour})
-		ctx := testCtx(t)
-		if _, err := w.AppendWith(ctx, p, &handoffValue{seq: 1}, size); err != nil {
-			t.Fatal(err)
-		}
-		second := appendAsync(w, ctx, 2)
+		appendValues(t, w, testCtx(t), 1, full)
+		done := appendAsync(w, waitCtx, full+1)
 		waitFor(t, "the append to wait for room", func() bool { return w.Stats().HandoffWaits == 1 })
+		return w, done
+	}
+
+	t.Run("waits for the reader", func(t *testing.T) {
+		w, second := waiting(t, budget, 1, testCtx(t))
 		r := w.NewReader(0)
 		defer r.Close()
 		// Taking record 1 frees the room record 2 waits for; without
@@ -212,11 +227,7 @@ func TestHandoffWait(t *testing.T) {
 	t.Run("no wait without the option", func(t *testing.T) {
 		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget})
 		ctx := testCtx(t)
-		for seq := uint64(1); seq <= 2; seq++ {
-			if _, err := w.AppendWith(ctx, p, &handoffValue{seq: seq}, size); err != nil {
-				t.Fatal(err)
-			}
-		}
+		appendValues(t, w, ctx, 1, 2)
 		r := w.NewReader(0)
 		defer r.Close()
 		next(t, r, 1, true)
@@ -225,14 +236,9 @@ func TestHandoffWait(t *testing.T) {
 
 	t.Run("gives up after the wait", func(t *testing.T) {
 		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget, HandoffWait: 20 * time.Millisecond})
-		ctx := testCtx(t)
-		for seq := uint64(1); seq <= 3; seq++ {
-			// Nothing reads: records 2 and 3 wait out the 20 ms, then
-			// are appended without their values.
-			if _, err := w.AppendWith(ctx, p, &handoffValue{seq: seq}, size); err != nil {
-				t.Fatal(err)
-			}
-		}
+		// Nothing reads: records 2 and 3 wait out the 20 ms, then are
+		// appended without their values.
+		appendValues(t, w, testCtx(t), 1, 3)
 		r := w.NewReader(0)
 		defer r.Close()
 		next(t, r, 1, true)
@@ -266,18 +272,10 @@ func TestHandoffWait(t *testing.T) {
 	})
 
 	t.Run("context ends the wait and frees nothing twice", func(t *testing.T) {
-		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: 2 * size, HandoffWait: time.Hour})
-		ctx := testCtx(t)
-		for seq := uint64(1); seq <= 2; seq++ {
-			if _, err := w.AppendWith(ctx, p, &handoffValue{seq: seq}, size); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cctx, cancel := context.WithCancel(ctx)
-		waiting := appendAsync(w, cctx, 3)
-		waitFor(t, "the append to wait for room", func() bool { return w.Stats().HandoffWaits == 1 })
+		cctx, cancel := context.WithCancel(testCtx(t))
+		w, third := waiting(t, 2*size, 2, cctx)
 		cancel()
-		if err := <-waiting; !errors.Is(err, context.Canceled) {
+		if err := <-third; !errors.Is(err, context.Canceled) {
 			t.Fatalf("append with a cancelled context while waiting: %v", err)
 		}
 		if st := w.Stats(); st.LastSeq != 2 || st.HandoffBytes != 2*size || w.handoffReservedNow() != 0 {
@@ -286,18 +284,12 @@ func TestHandoffWait(t *testing.T) {
 	})
 
 	t.Run("close ends the wait", func(t *testing.T) {
-		w := openWAL(t, Options{Dir: t.TempDir(), HandoffBytes: budget, HandoffWait: time.Hour})
-		ctx := testCtx(t)
-		if _, err := w.AppendWith(ctx, p, &handoffValue{seq: 1}, size); err != nil {
-			t.Fatal(err)
-		}
-		waiting := appendAsync(w, ctx, 2)
-		waitFor(t, "the append to wait for room", func() bool { return w.Stats().HandoffWaits == 1 })
+		w, second := waiting(t, budget, 1, testCtx(t))
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
 		// Left waiting, it would end only with the test's context.
-		if err := <-waiting; !errors.Is(err, ErrClosed) {
+		if err := <-second; !errors.Is(err, ErrClosed) {
 			t.Fatalf("append waiting for room when the WAL closed: %v", err)
 		}
 	})
