@@ -146,7 +146,27 @@ func parseContentEncoding(h string) ([]string, error) {
 // limit. Errors are *Error: 415 for an unknown coding, 413 for a body over a
 // limit, 400 for data the decoder rejects.
 func ReadBody(r io.Reader, contentEncoding string, lim Limits) ([]byte, error) {
+	return ReadBodyCharged(r, contentEncoding, lim, nil)
+}
+
+// ReadBodyCharged is ReadBody that accounts for the memory it holds while
+// decoding: charge is called with the size of each buffer before it is
+// allocated, and with a negative size when a buffer is let go, so that the
+// charges add up to cap of the body returned. An error from charge stops the
+// read and is returned as it is. A nil charge is ReadBody.
+func ReadBodyCharged(r io.Reader, contentEncoding string, lim Limits, charge func(delta int64) error) ([]byte, error) {
 	lim = lim.withDefaults()
+	var chargeErr error
+	if charge != nil {
+		c := charge
+		charge = func(delta int64) error {
+			if err := c(delta); err != nil {
+				chargeErr = err
+				return err
+			}
+			return nil
+		}
+	}
 	codings, err := parseContentEncoding(contentEncoding)
 	if err != nil {
 		return nil, err
@@ -176,7 +196,10 @@ func ReadBody(r io.Reader, contentEncoding string, lim Limits) ([]byte, error) {
 	if len(codings) == 0 && lim.MaxBodyBytes < limit {
 		limit = lim.MaxBodyBytes
 	}
-	body, err := readAtMost(src, limit)
+	body, err := readAtMost(src, limit, charge)
+	if chargeErr != nil {
+		return nil, chargeErr
+	}
 	if wire.over {
 		return nil, tooLargeWire(lim)
 	}
@@ -322,18 +345,26 @@ var errDecodedLimit = errors.New("decoded body over the size limit")
 // readAtMost reads r to the end, but fails with errDecodedLimit as soon as
 // it has seen limit+1 bytes: the extra byte proves the body is too large
 // without inflating any more of it.
-func readAtMost(r io.Reader, limit int64) ([]byte, error) {
+//
+// charge, when not nil, is told of every chunk before it is allocated and of
+// the chunks let go after the join (ReadBodyCharged).
+func readAtMost(r io.Reader, limit int64, charge func(delta int64) error) ([]byte, error) {
 	// Read into a list of chunks that grow geometrically and join them
 	// once at the end: every byte is copied once, not at every doubling.
 	// The chunks of a joined body are garbage at once, so they go back to
 	// a pool for the next body instead of to the garbage collector.
 	var chunks [][]byte
+	charged := int64(0) // the chunks' capacities
+	keep := false       // chunks[0] is the body
 	defer func() {
-		// A single chunk is the body itself (or nothing to keep).
-		if len(chunks) > 1 {
-			for _, c := range chunks {
-				putChunk(c)
-			}
+		if keep {
+			return
+		}
+		for _, c := range chunks {
+			putChunk(c)
+		}
+		if charge != nil && charged > 0 {
+			charge(-charged)
 		}
 	}()
 	total := int64(0)
@@ -341,6 +372,12 @@ func readAtMost(r io.Reader, limit int64) ([]byte, error) {
 	for {
 		if total > limit {
 			return nil, errDecodedLimit
+		}
+		if charge != nil {
+			if err := charge(size); err != nil {
+				return nil, err
+			}
+			charged += size
 		}
 		buf := getChunk(size)
 		n, err := io.ReadFull(r, buf)
@@ -361,7 +398,13 @@ func readAtMost(r io.Reader, limit int64) ([]byte, error) {
 		return nil, errDecodedLimit
 	}
 	if len(chunks) == 1 {
+		keep = true
 		return chunks[0], nil
+	}
+	if charge != nil {
+		if err := charge(total); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]byte, 0, total)
 	for _, c := range chunks {

@@ -438,3 +438,44 @@ func TestReadBodyChunksPooled(t *testing.T) {
 		t.Errorf("reading a %d-byte body allocated %d bytes", len(data), got)
 	}
 }
+
+// TestReadBodyCharged: the charges add up to the memory of the body
+// returned, a charge refused stops the read with that error, and what was
+// charged before the refusal is given back.
+func TestReadBodyCharged(t *testing.T) {
+	data := bytes.Repeat([]byte("GET /index.html 200 1234\n"), 40_000) // 1 MB: several chunks
+	for _, enc := range []string{"", "gzip"} {
+		body := data
+		if enc == "gzip" {
+			body = gzipBytes(t, data)
+		}
+		var net, peak int64
+		got, err := ReadBodyCharged(bytes.NewReader(body), enc, Limits{}, func(d int64) error {
+			net += d
+			peak = max(peak, net)
+			return nil
+		})
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%q: err %v, %d bytes", enc, err, len(got))
+		}
+		if net != int64(cap(got)) || peak < net {
+			t.Fatalf("%q: charges add up to %d (peak %d), want cap(body) %d", enc, net, peak, cap(got))
+		}
+
+		refused := errors.New("over budget")
+		net = 0
+		_, err = ReadBodyCharged(bytes.NewReader(body), enc, Limits{}, func(d int64) error {
+			if d > 0 && net+d > 300_000 {
+				return refused
+			}
+			net += d
+			return nil
+		})
+		if !errors.Is(err, refused) {
+			t.Fatalf("%q: a refused charge gave %v", enc, err)
+		}
+		if net != 0 {
+			t.Fatalf("%q: %d bytes still charged after the refusal", enc, net)
+		}
+	}
+}

@@ -48,7 +48,8 @@ type Config struct {
 	Retention time.Duration
 	Fsync     wal.FsyncPolicy
 	Limits    ingest.Limits
-	// MaxInflightBytes bounds request bodies held in memory at once.
+	// MaxInflightBytes bounds the memory requests hold at once (bodies,
+	// parsed events, WAL encoding).
 	MaxInflightBytes int64
 	// MaxWALLag is how far (bytes) the engine may fall behind the WAL before
 	// receivers answer 429.

@@ -58,7 +58,7 @@ func (f *serveFlags) register(cmd *cobra.Command, defaultDataDir string) {
 	fl.StringVar(&f.maxBody, "max-body", "16MiB", "largest request body on the wire (compressed)")
 	fl.StringVar(&f.maxDecompressed, "max-decompressed", "64MiB", "largest request body after decompression")
 	fl.StringVar(&f.maxLine, "max-line", "1MiB", "largest single event")
-	fl.StringVar(&f.maxInflight, "max-inflight", "256MiB", "request bodies held in memory at once; more is refused with 429")
+	fl.StringVar(&f.maxInflight, "max-inflight", "256MiB", "memory held by requests in flight at once (bytes read, decoded bodies, parsed events and their WAL encoding); a request that would go over it is refused with 429")
 	fl.StringVar(&f.maxWALLag, "max-wal-lag", "1GiB", "how far the engine may fall behind the WAL before ingest answers 429")
 	fl.StringVar(&f.minFreeDisk, "min-free-disk", "1GiB", "free space floor of the data folder; below it ingest answers 429")
 	fl.StringVar(&f.engineMemory, "engine-memory", "0", "cap on the storage engine's caches (0 = 60% of RAM)")

@@ -56,8 +56,9 @@ type Refusal struct {
 // Config configures the receiver.
 type Config struct {
 	Limits ingest.Limits
-	// MaxInflightBytes bounds the decompressed request bodies held in memory
-	// at once across all requests; past it new data is refused with 429.
+	// MaxInflightBytes bounds the memory requests hold at once: the bytes
+	// read from clients, the decoded bodies, the parsed events and their
+	// WAL encoding. A request that would go over it is refused with 429.
 	MaxInflightBytes int64
 	// RequestTimeout bounds reading and storing one request (Sumo: 30 s).
 	RequestTimeout time.Duration
@@ -196,24 +197,45 @@ func (rc *Receiver) refuse(w http.ResponseWriter, ref *Refusal) {
 	writeError(w, http.StatusTooManyRequests, "rate.limit.exceeded", ref.Message)
 }
 
-// budgetReader charges every byte read against the receiver's in-flight
-// budget; the total is released when the request is done.
-type budgetReader struct {
-	r       io.Reader
-	rc      *Receiver
-	charged int64
+// charge is one request's share of the receiver's in-flight budget
+// (Config.MaxInflightBytes).
+type charge struct {
+	rc *Receiver
+	n  int64
 }
 
 var errBudget = errors.New("in-flight budget exhausted")
 
+// add takes delta more bytes (gives them back when negative); it fails with
+// errBudget, taking nothing, when that would put the receiver over its
+// budget.
+func (c *charge) add(delta int64) error {
+	if c.rc.inflight.Add(delta) > c.rc.cfg.MaxInflightBytes && delta > 0 {
+		c.rc.inflight.Add(-delta)
+		return errBudget
+	}
+	c.n += delta
+	return nil
+}
+
+// release gives back everything taken.
+func (c *charge) release() {
+	c.rc.inflight.Add(-c.n)
+	c.n = 0
+}
+
+// budgetReader charges every byte read from the client.
+type budgetReader struct {
+	r   io.Reader
+	mem *charge
+}
+
 func (b *budgetReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if n > 0 {
-		if b.rc.inflight.Add(int64(n)) > b.rc.cfg.MaxInflightBytes {
-			b.rc.inflight.Add(-int64(n))
-			return 0, errBudget
+		if err := b.mem.add(int64(n)); err != nil {
+			return 0, err
 		}
-		b.charged += int64(n)
 	}
 	return n, err
 }
@@ -229,22 +251,19 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 		return http.StatusRequestEntityTooLarge, "payload.too.large",
 			fmt.Sprintf("request body is %d bytes, over the limit of %d bytes", r.ContentLength, lim.MaxBodyBytes)
 	}
-	// Bytes read from the client are charged as they arrive. Once the body
-	// is decoded, the charge becomes the decoded size: the wire bytes are
-	// garbage by then. (While decoding, both are held; the decoded ones are
-	// bounded by the decompression limit.)
-	br := &budgetReader{r: r.Body, rc: rc}
-	body, err := ingest.ReadBody(br, r.Header.Get("Content-Encoding"), lim)
-	rc.inflight.Add(-br.charged)
+	// The request's memory is charged against the in-flight budget as it
+	// is taken: the bytes read from the client as they arrive, the decoded
+	// body chunk by chunk, then the parsed events and their WAL encoding.
+	// The wire bytes are released once decoded (garbage by then), the rest
+	// when the request is done.
+	mem := &charge{rc: rc}
+	defer mem.release()
+	br := &budgetReader{r: r.Body, mem: &charge{rc: rc}}
+	body, err := ingest.ReadBodyCharged(br, r.Header.Get("Content-Encoding"), lim, mem.add)
+	br.mem.release()
 	if err != nil {
 		return rc.bodyError(err)
 	}
-	if rc.inflight.Add(int64(len(body))) > rc.cfg.MaxInflightBytes {
-		rc.inflight.Add(-int64(len(body)))
-		m.rejected("memory")
-		return http.StatusTooManyRequests, "rate.limit.exceeded", "too much data in flight on this server; retry"
-	}
-	defer rc.inflight.Add(-int64(len(body)))
 
 	b, err := rc.batch(r, src, receipt)
 	if err != nil {
@@ -264,9 +283,16 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 		return http.StatusOK, "", ""
 	}
 	b.Events = events
+	if err := mem.add(batchMemory(b, 0)); err != nil {
+		return rc.bodyError(err)
+	}
+	n := b.EncodedSize()
+	if err := mem.add(int64(n)); err != nil {
+		return rc.bodyError(err)
+	}
 	buf := payloadPool.Get().(*[]byte)
 	payload := (*buf)[:0]
-	if n := b.EncodedSize(); cap(payload) < n {
+	if cap(payload) < n {
 		// With room to spare: the next batch, a little larger, then
 		// reuses the buffer instead of allocating its own.
 		payload = make([]byte, 0, n+n/4)

@@ -571,13 +571,14 @@ func TestBadSumoFields(t *testing.T) {
 }
 
 func TestInflightBudget(t *testing.T) {
-	f := newFixture(t, httpsource.Config{MaxInflightBytes: 60})
+	// A request holds the 64 KiB buffer its body is decoded into, its
+	// parsed event and its encoding while it waits in the WAL: about 65
+	// KiB of the 100, so a second one does not fit.
+	f := newFixture(t, httpsource.Config{MaxInflightBytes: 100 << 10})
 	f.wal.hold = true
 	f.wal.entered = make(chan struct{})
 	f.wal.release = make(chan struct{})
 
-	// 40 bytes: charged as they are read, then as the decoded body; the
-	// first request holds 40 of the 60 while it waits in the WAL.
 	line := strings.Repeat("a", 39) + "\n"
 	first := make(chan *httptest.ResponseRecorder, 1)
 	go func() { first <- f.post("/receiver/v1/http/"+goodToken, line, nil) }()
@@ -604,6 +605,23 @@ func TestInflightBudget(t *testing.T) {
 	}
 	if n := len(f.wal.batches(t)); n != 2 {
 		t.Errorf("%d batches, want 2", n)
+	}
+	wantMetric(t, f.metricsText(t), `dohyo_ingest_rejected_requests_total{reason="memory"} 1`)
+}
+
+// TestInflightBudgetCountsParsedEvents: the budget covers what a body
+// turns into, not only the body. 4,000 one-byte lines fit a 100 KiB budget
+// as text (a 64 KiB buffer) but not as 4,000 parsed events.
+func TestInflightBudgetCountsParsedEvents(t *testing.T) {
+	f := newFixture(t, httpsource.Config{MaxInflightBytes: 100 << 10})
+	w := f.post("/receiver/v1/http/"+goodToken, strings.Repeat("a\n", 4000), nil)
+	wantError(t, w, http.StatusTooManyRequests, "rate.limit.exceeded", "too much data in flight")
+	if f.wal.appendsN.Load() != 0 {
+		t.Fatal("a request over the budget was appended")
+	}
+	// Everything it took was given back: a small request fits again.
+	if w := f.post("/receiver/v1/http/"+goodToken, "a\n", nil); w.Code != http.StatusOK {
+		t.Fatalf("after the refusal: status %d, body %s", w.Code, w.Body)
 	}
 	wantMetric(t, f.metricsText(t), `dohyo_ingest_rejected_requests_total{reason="memory"} 1`)
 }
