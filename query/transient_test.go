@@ -62,33 +62,17 @@ type scribblingStore struct{ store.Store }
 
 func (s scribblingStore) QueryTransient(ctx context.Context, q store.Query, fn func(*store.Block) error) error {
 	return s.Query(ctx, q, func(b *store.Block) error {
-		size := 0
-		for _, c := range b.Columns {
-			size += len(c.Name)
-			for _, v := range c.Values {
-				size += len(v)
-			}
-		}
-		arena := make([]byte, 0, size)
-		view := func(v string) string {
-			if v == "" {
-				return ""
-			}
-			start := len(arena)
-			arena = append(arena, v...)
-			return unsafe.String(&arena[start], len(v))
-		}
-		own := &store.Block{Columns: make([]store.Column, len(b.Columns))}
-		for i, c := range b.Columns {
-			vals := make([]string, len(c.Values))
-			for j, v := range c.Values {
-				vals[j] = view(v)
-			}
-			own.Columns[i] = store.Column{Name: view(c.Name), Values: vals}
-		}
+		own := b.Clone()
 		err := fn(own)
-		for i := range arena {
-			arena[i] = '~'
+		// Clone's strings lie in one writable buffer of its own.
+		scribble := func(v string) {
+			clear(unsafe.Slice(unsafe.StringData(v), len(v)))
+		}
+		for _, c := range own.Columns {
+			scribble(c.Name)
+			for _, v := range c.Values {
+				scribble(v)
+			}
 		}
 		return err
 	})

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"time"
+	"unsafe"
 
 	"github.com/dohyo/dohyo/event"
 )
@@ -102,6 +103,36 @@ func (b *Block) Rows() int {
 		return 0
 	}
 	return len(b.Columns[0].Values)
+}
+
+// Clone returns a copy of b that shares no memory with it: every name and
+// value is copied into one allocation.
+func (b *Block) Clone() *Block {
+	size := 0
+	for _, c := range b.Columns {
+		size += len(c.Name)
+		for _, v := range c.Values {
+			size += len(v)
+		}
+	}
+	arena := make([]byte, 0, size)
+	str := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		start := len(arena)
+		arena = append(arena, s...)
+		return unsafe.String(&arena[start], len(s))
+	}
+	out := &Block{Columns: make([]Column, len(b.Columns))}
+	for i, c := range b.Columns {
+		vals := make([]string, len(c.Values))
+		for j, v := range c.Values {
+			vals[j] = str(v)
+		}
+		out.Columns[i] = Column{Name: str(c.Name), Values: vals}
+	}
+	return out
 }
 
 // Column returns the column with the given name, or nil.

@@ -21,7 +21,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 
@@ -409,32 +408,7 @@ func (st *Store) query(ctx context.Context, q store.Query, fn func(*store.Block)
 // copyBlock copies an engine block, whose values the engine reuses after the
 // callback returns, into one allocation.
 func copyBlock(db *logstorage.DataBlock) *store.Block {
-	cols := db.GetColumns(false)
-	size := 0
-	for _, c := range cols {
-		size += len(c.Name)
-		for _, v := range c.Values {
-			size += len(v)
-		}
-	}
-	arena := make([]byte, 0, size)
-	str := func(s string) string {
-		if s == "" {
-			return ""
-		}
-		start := len(arena)
-		arena = append(arena, s...)
-		return unsafe.String(&arena[start], len(s))
-	}
-	b := &store.Block{Columns: make([]store.Column, len(cols))}
-	for i, c := range cols {
-		vals := make([]string, len(c.Values))
-		for j, v := range c.Values {
-			vals[j] = str(v)
-		}
-		b.Columns[i] = store.Column{Name: str(c.Name), Values: vals}
-	}
-	return b
+	return viewBlock(db).Clone()
 }
 
 // viewBlock wraps an engine block's columns without copying them: the
