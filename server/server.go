@@ -221,7 +221,7 @@ func New(cfg Config) (_ *Server, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	if s.wal, err = wal.Open(wal.Options{Dir: filepath.Join(cfg.DataDir, "wal"), Fsync: cfg.Fsync, HandoffWait: max(cfg.HandoffWait, 0), Logger: cfg.Logger}); err != nil {
+	if s.wal, err = wal.Open(wal.Options{Dir: filepath.Join(cfg.DataDir, "wal"), Fsync: cfg.Fsync, HandoffWait: cfg.HandoffWait, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	s.applier = wal.NewApplier(wal.ApplierOptions{

@@ -283,11 +283,9 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 		return http.StatusOK, "", ""
 	}
 	b.Events = events
-	if err := mem.add(batchMemory(b, 0)); err != nil {
-		return rc.bodyError(err)
-	}
+	parsed := batchMemory(b)
 	n := b.EncodedSize()
-	if err := mem.add(int64(n)); err != nil {
+	if err := mem.add(parsed + int64(n)); err != nil {
 		return rc.bodyError(err)
 	}
 	buf := payloadPool.Get().(*[]byte)
@@ -299,7 +297,9 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 	}
 	payload = b.AppendBinary(payload)
 	if ba, ok := rc.wal.(BatchAppender); ok {
-		_, err = ba.AppendWith(ctx, payload, b, batchMemory(b, len(payload)))
+		// What the handoff keeps: the parsed batch, whose text is
+		// about as large as its encoding.
+		_, err = ba.AppendWith(ctx, payload, b, parsed+int64(len(payload)))
 	} else {
 		_, err = rc.wal.Append(ctx, payload)
 	}
@@ -320,12 +320,11 @@ func (rc *Receiver) ingest(ctx context.Context, r *http.Request, src *catalog.So
 	return http.StatusOK, "", ""
 }
 
-// batchMemory estimates the memory a parsed batch holds: the text (about its
-// encoded size), every event's field names (the encoding has each name once
-// per batch, the parsed events once per event) and the event and field
-// structs.
-func batchMemory(b *event.Batch, encoded int) int64 {
-	n := int64(encoded) + int64(len(b.Events))*int64(unsafe.Sizeof(event.Event{}))
+// batchMemory estimates the memory a parsed batch holds besides its text:
+// every event's field names (the encoding has each name once per batch, the
+// parsed events once per event) and the event and field structs.
+func batchMemory(b *event.Batch) int64 {
+	n := int64(len(b.Events)) * int64(unsafe.Sizeof(event.Event{}))
 	for i := range b.Events {
 		for _, f := range b.Events[i].Fields {
 			n += int64(unsafe.Sizeof(f)) + int64(len(f.Name))
