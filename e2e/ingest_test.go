@@ -225,6 +225,12 @@ func TestReceiverErrors(t *testing.T) {
 			t.Errorf("/metrics has no rejection count for %q", reason)
 		}
 	}
+	// The engine's parts and merges (its write amplification).
+	for _, name := range []string{`dohyo_engine_rows_merged_total{type="inmemory"}`, `dohyo_engine_merges_total{type="small"}`, `dohyo_engine_parts{type="big"}`, `dohyo_engine_pending_rows`} {
+		if !strings.Contains(mb.String(), name+" ") {
+			t.Errorf("/metrics has no %s", name)
+		}
+	}
 }
 
 func TestBackPressureOnLowDisk(t *testing.T) {

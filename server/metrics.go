@@ -56,6 +56,18 @@ func (s *Server) registerGauges() {
 	m.NewGauge(`dohyo_engine_dropped_rows_too_old`, func() float64 { return float64(engine().DroppedTooOld) })
 	m.NewGauge(`dohyo_engine_dropped_rows_too_new`, func() float64 { return float64(engine().DroppedTooNew) })
 	m.NewGauge(`dohyo_engine_rows_added`, func() float64 { return float64(engine().RowsAdded) })
+	m.NewGauge(`dohyo_engine_pending_rows`, func() float64 { return float64(engine().PendingRows) })
+	// The engine's merges, by the kind of part they write: rows merged per
+	// row added is its write amplification.
+	for kind, get := range map[string]func(store.PartCounts) uint64{
+		"inmemory": func(c store.PartCounts) uint64 { return c.InMemory },
+		"small":    func(c store.PartCounts) uint64 { return c.Small },
+		"big":      func(c store.PartCounts) uint64 { return c.Big },
+	} {
+		m.NewGauge(fmt.Sprintf(`dohyo_engine_merges_total{type=%q}`, kind), func() float64 { return float64(get(engine().Merges)) })
+		m.NewGauge(fmt.Sprintf(`dohyo_engine_rows_merged_total{type=%q}`, kind), func() float64 { return float64(get(engine().RowsMerged)) })
+		m.NewGauge(fmt.Sprintf(`dohyo_engine_parts{type=%q}`, kind), func() float64 { return float64(get(engine().Parts)) })
+	}
 	// What the guard changed so the engine keeps rows it would drop
 	// (monotonic, though exposed as gauges read from the store).
 	for kind, get := range map[string]func(store.Adjustments) int{

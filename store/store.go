@@ -165,7 +165,17 @@ type Stats struct {
 	// Adjustments counts, since the store opened, what the guard changed so
 	// the engine would keep rows.
 	Adjustments Adjustments
+	// Merges counts the engine's merges since it opened and RowsMerged the
+	// rows they rewrote, by the kind of part they produced: the engine's
+	// write amplification. Parts is the number of parts of each kind now.
+	Merges, RowsMerged, Parts PartCounts
+	// PendingRows counts rows added but not yet searchable.
+	PendingRows uint64
 }
+
+// PartCounts holds one number per kind of engine part: in memory, small
+// files, big files.
+type PartCounts struct{ InMemory, Small, Big uint64 }
 
 // Adjustments counts what Add changed so the engine would keep the rows.
 type Adjustments struct {

@@ -503,6 +503,10 @@ func (st *Store) Stats() store.Stats {
 		DroppedTooNew:  ss.RowsDroppedTooBigTimestamp,
 		RowsAdded:      st.rowsAdded.Load(),
 		Adjustments:    st.adjustments(),
+		Merges:         store.PartCounts{InMemory: ps.InmemoryMergesCount, Small: ps.SmallMergesCount, Big: ps.BigMergesCount},
+		RowsMerged:     store.PartCounts{InMemory: ps.InmemoryRowsMerged, Small: ps.SmallRowsMerged, Big: ps.BigRowsMerged},
+		Parts:          store.PartCounts{InMemory: ps.InmemoryParts, Small: ps.SmallParts, Big: ps.BigParts},
+		PendingRows:    ps.PendingRows,
 	}
 }
 

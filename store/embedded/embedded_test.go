@@ -259,3 +259,40 @@ func TestWritersAddEveryRowOnce(t *testing.T) {
 		t.Errorf("stored %v, want %d rows with as many row ids", rows, total)
 	}
 }
+
+// Stats reports the engine's parts and merges: rows flushed in separate
+// steps make separate parts, and Sync writes them to disk by merging them,
+// which the merge counters see.
+func TestStatsPartsAndMerges(t *testing.T) {
+	st := openTest(t)
+	now := time.Now()
+	ctx := context.Background()
+	if s := st.Stats(); s.Parts != (store.PartCounts{}) || s.Merges != (store.PartCounts{}) || s.RowsMerged != (store.PartCounts{}) {
+		t.Fatalf("empty store: parts %+v, merges %+v, rows merged %+v, want zero", s.Parts, s.Merges, s.RowsMerged)
+	}
+	const batches, per = 3, 500
+	for i := range batches {
+		if err := st.Add(ctx, uint64(i+1), testBatch(now, per), nil); err != nil {
+			t.Fatal(err)
+		}
+		st.Flush()
+	}
+	s := st.Stats()
+	if s.PendingRows != 0 {
+		t.Errorf("PendingRows %d after Flush, want 0", s.PendingRows)
+	}
+	if n := s.Parts.InMemory + s.Parts.Small + s.Parts.Big; n == 0 {
+		t.Errorf("no parts after %d flushed batches: %+v", batches, s.Parts)
+	}
+	if err := st.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s = st.Stats()
+	if s.Parts.InMemory != 0 || s.Parts.Small == 0 {
+		t.Errorf("after Sync: parts %+v, want all on disk", s.Parts)
+	}
+	merged := s.RowsMerged.InMemory + s.RowsMerged.Small + s.RowsMerged.Big
+	if s.Merges.InMemory+s.Merges.Small+s.Merges.Big == 0 || merged == 0 || merged > 2*batches*per {
+		t.Errorf("after Sync: merges %+v, rows merged %+v (of %d rows)", s.Merges, s.RowsMerged, batches*per)
+	}
+}
