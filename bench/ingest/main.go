@@ -518,6 +518,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 	}
 
 	start, cpu0, gc0 := time.Now(), procCPUSeconds(cmd.Process.Pid), metric(base, "go_gc_duration_seconds_count")
+	alloc0 := metric(base, "go_memstats_alloc_bytes_total")
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	for range conns {
@@ -555,6 +556,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 	elapsed := time.Since(start)
 	cpu := procCPUSeconds(cmd.Process.Pid) - cpu0
 	gcs := metric(base, "go_gc_duration_seconds_count") - gc0
+	allocMB := (metric(base, "go_memstats_alloc_bytes_total") - alloc0) / (1 << 20)
 	rss := procKiB(cmd.Process.Pid, "VmHWM") / 1024
 	hits, misses := optMetric(base, `dohyo_wal_handoff_records_total{result="hit"}`), optMetric(base, `dohyo_wal_handoff_records_total{result="miss"}`)
 	waits := optMetric(base, `dohyo_wal_handoff_waits_total`)
@@ -572,6 +574,7 @@ func runHTTP(bin, dir string, lines []string, fsync string, duration time.Durati
 		"seconds":             elapsed.Seconds(), "producer_seconds": produced.Seconds(),
 		"server_cpu_seconds":  cpu,
 		"gc_cycles":           gcs,
+		"server_alloc_mib":    allocMB,
 		"events_per_s":        float64(sent.Load()*int64(perReq)) / elapsed.Seconds(),
 		"mb_per_s":            float64(rawBytes(lines)) / float64(len(reqs)) * float64(sent.Load()) / 1e6 / elapsed.Seconds(),
 		"server_peak_rss_mib": rss,
