@@ -9,9 +9,18 @@ import { Highlighted } from './Message';
 /** Modal is a dialog that traps nothing but Escape closes and focus starts inside. */
 export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
+  // What had the focus before the dialog opened (read while rendering,
+  // before the dialog is in the page), to give it back on close.
+  const opener = useRef(document.activeElement as HTMLElement | null);
   useEffect(() => {
-    const prev = document.activeElement as HTMLElement | null;
-    ref.current?.focus();
+    // The browser honours autofocus only once per page, so focus the
+    // dialog's autofocus field, or the dialog itself. The effect runs after
+    // the first paint: a field of the dialog that has the focus by then (a
+    // fast typist) keeps it; taking it would send the next keys, Enter
+    // included, nowhere.
+    const el = ref.current;
+    if (el && !el.contains(document.activeElement)) (el.querySelector<HTMLElement>('[autofocus]') ?? el).focus();
+    const prev = opener.current;
     return () => prev?.focus();
   }, []);
   return (

@@ -311,6 +311,11 @@ describe('dohyo web app', () => {
     await typeQuery('error');
     await runAndWaitDone();
     await page.click('[data-testid=save]');
+    await page.waitForSelector('[data-testid=save-name]');
+    // Once the dialog has settled (its effects run after a paint), the
+    // name field has the focus: typing goes there, and Enter saves.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50)))));
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('save-name');
     await page.fill('[data-testid=save-name]', 'e2e errors');
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=save-name]', { state: 'detached' });
