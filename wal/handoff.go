@@ -7,10 +7,10 @@ package wal
 // durable, a Reader that asks for it with NextRecord gets the value instead
 // of reading the payload. The files stay the source of truth: the handoff is
 // bounded by Options.HandoffBytes (a record that does not fit is simply not
-// handed off, unless Options.HandoffWait lets its append wait for room while
-// the reader is close behind), is lost on restart, and whenever the reader misses it (the
-// value was not kept, or the reader is elsewhere) the record is read from the
-// files as before.
+// handed off, unless Options.HandoffWait lets its append wait for room
+// while the reader is close behind), is lost on restart, and whenever the
+// reader misses it (the value was not kept, or the reader is elsewhere) the
+// record is read from the files as before.
 
 // DefaultHandoffBytes is the default of Options.HandoffBytes.
 const DefaultHandoffBytes = 32 << 20

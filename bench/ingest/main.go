@@ -311,9 +311,11 @@ func runStore(dir string, lines []string) map[string]any {
 	st.Flush()
 	elapsed := time.Since(start)
 	cpu, gcs := selfCPUSeconds()-cpu0, gcCycles()-gc0
+	m := st.Stats().RowsMerged
 	check(st.Close())
 	return map[string]any{
 		"events": len(lines), "seconds": elapsed.Seconds(), "cpu_seconds": cpu, "gc_cycles": gcs,
+		"engine_rows_merged":   map[string]uint64{"inmemory": m.InMemory, "small": m.Small, "big": m.Big},
 		"events_per_s":         float64(len(lines)) / elapsed.Seconds(),
 		"mb_per_s":             float64(rawBytes(lines)) / 1e6 / elapsed.Seconds(),
 		"disk_bytes_per_event": float64(dirSize(filepath.Join(dir, "engine"))) / float64(len(lines)),
